@@ -1,0 +1,1 @@
+"""The nilcheck engine: discovery, facts, call graph, ordering analysis, reporters."""

@@ -1,0 +1,190 @@
+"""Whole-program analysis: from entry points to hazards.
+
+Explores the contextual call graph (networkx) from each entry point, summarizes every
+reachable context (ordering.py), and turns the reads still exposed at an entry point into
+Hazards: a late field, the read, the trace from the entry point, and the initializer the
+entry point reaches too late. Hazards are data; wording is diagnostics.py's job.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+
+import networkx as nx
+
+from nilcheck.linter.index import ProjectIndex
+from nilcheck.linter.ordering import RGen, Ctx, Hop, Summary, solve
+from nilcheck.linter.resolve import Resolver
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A startup entry point: `display` as the user writes it, the context it runs in,
+    and the contexts that have already run when it starts (module imports, and the
+    receiver's constructor for a method entry)."""
+
+    display: str
+    ctx: Ctx
+    prelude: Tuple[Ctx, ...] = ()
+
+
+@dataclass(frozen=True)
+class Hazard:
+    field: str
+    receiver: str
+    read_function: str
+    line: int
+    column: int
+    entry: Entry
+    trace: Tuple[Hop, ...]  # from the entry (exclusive) to the read
+    initializer: Optional[Tuple[str, int]]  # (function id, line of the assignment)
+    initializer_call: Optional[Tuple[str, int]]  # (calling function id, line)
+
+
+class Analysis:
+    def __init__(self, index: ProjectIndex, resolver: Resolver):
+        self.index = index
+        self.resolver = resolver
+        self.graph = nx.DiGraph()
+        self.bodies: Dict[Ctx, tuple] = {}
+        self.summaries: Dict[Ctx, Summary] = {}
+        self._assignments: Dict[Ctx, Dict[str, int]] = {}
+
+    # ------------------------------------------------------------ graph and summaries
+
+    def explore(self, start: Ctx) -> None:
+        stack = [start]
+        while stack:
+            ctx = stack.pop()
+            if ctx in self.bodies or ctx[0] not in self.index.functions:
+                continue
+            body, edges = self.resolver.resolve_body(ctx)
+            self.bodies[ctx] = body
+            self.graph.add_node(ctx)
+            for target, spawn in edges:
+                if self.graph.has_edge(ctx, target):
+                    self.graph[ctx][target]["spawn"] &= spawn
+                else:
+                    self.graph.add_edge(ctx, target, spawn=spawn)
+            for target, _ in reversed(edges):
+                if target not in self.bodies:
+                    stack.append(target)
+
+    def summary(self, ctx: Ctx) -> Summary:
+        if ctx not in self.summaries:
+            self.explore(ctx)
+            pending = [c for c in nx.dfs_preorder_nodes(self.graph, ctx)
+                       if c not in self.summaries]
+            solve(self.graph, self.bodies, self.summaries, pending)
+        return self.summaries[ctx]
+
+    def constructor_gen(self, cid: str) -> frozenset:
+        """Fields certainly set once `cid(...)` has returned."""
+        init = self.index.find_method(cid, "__init__")
+        if init is None:
+            return frozenset()
+        return self.summary((init, cid)).gen
+
+    def assignments(self, ctx: Ctx) -> Dict[str, int]:
+        """Fields this context assigns a value to (not guards), with the first line."""
+        cached = self._assignments.get(ctx)
+        if cached is None:
+            cached = {}
+            _collect_assignments(self.bodies.get(ctx, ()), cached)
+            self._assignments[ctx] = cached
+        return cached
+
+    # ------------------------------------------------------------ hazards
+
+    def hazards(self, entries: Sequence[Entry]) -> List[Hazard]:
+        found: Dict[Tuple[str, str, int, int], Hazard] = {}
+        for entry in entries:
+            for hazard in self._entry_hazards(entry):
+                key = (hazard.field, hazard.read_function, hazard.line, hazard.column)
+                if key not in found:
+                    found[key] = hazard
+        return [found[key] for key in sorted(found)]
+
+    def _entry_hazards(self, entry: Entry) -> List[Hazard]:
+        if entry.ctx[0] not in self.index.functions:
+            return []
+        summary = self.summary(entry.ctx)
+        ready: Set[str] = set()
+        for ctx in entry.prelude:
+            if ctx[0] in self.index.functions:
+                ready |= self.summary(ctx).gen
+        reachable = nx.descendants(self.graph, entry.ctx) | {entry.ctx}
+        hazards = []
+        for key in sorted(summary.exposed):
+            field, receiver, function, line, column = key
+            if field in ready or field in self.constructor_gen(receiver):
+                continue  # set before the entry runs, or by every constructor
+            initializer = self._initializer(field, reachable, entry.ctx)
+            if initializer is None:
+                continue  # never initialized on this entry's paths: not this rule's case
+            hazards.append(Hazard(
+                field=field, receiver=receiver, read_function=function, line=line,
+                column=column, entry=entry, trace=summary.exposed[key],
+                initializer=(initializer[0][0], initializer[1]),
+                initializer_call=initializer[2]))
+        return hazards
+
+    def _initializer(self, field: str, reachable: Set[Ctx], entry: Ctx):
+        """The first context reachable from the entry that assigns field, with the
+        line of the assignment and the call site that starts it."""
+        candidates = []
+        for ctx in reachable:
+            line = self.assignments(ctx).get(field)
+            if line is not None and not self._constructs(ctx, field):
+                candidates.append((self.index.path_of(ctx[0]), line, ctx))
+        if not candidates:
+            return None
+        path, line, ctx = min(candidates, key=lambda c: (c[0], c[1], c[2][0], c[2][1] or ""))
+        call_site = None
+        if ctx != entry:
+            route = nx.shortest_path(self.graph, entry, ctx)
+            caller, callee = route[-2], route[-1]
+            call_site = (caller[0], self._call_line(caller, callee))
+        return ctx, line, call_site
+
+    def _constructs(self, ctx: Ctx, field: str) -> bool:
+        """Is ctx the constructor of an object that owns field? Its assignments are
+        construction, not late initialization."""
+        owner = field.rsplit(".", 1)[0]
+        return ctx[0].endswith(".__init__") and ctx[1] is not None \
+            and ctx[1] in self.index.classes and owner in self.index.mro(ctx[1])
+
+    def _call_line(self, caller: Ctx, callee: Ctx) -> int:
+        from nilcheck.linter.ordering import RCall
+
+        for node in _walk(self.bodies.get(caller, ())):
+            if isinstance(node, RCall) and callee in node.targets:
+                return node.line
+        return self.index.function(caller[0]).line
+
+
+
+
+def _collect_assignments(body, out: Dict[str, int]) -> None:
+    for node in _walk(body):
+        if isinstance(node, RGen) and node.assignment and node.field not in out:
+            out[node.field] = node.line
+
+
+def _walk(body):
+    from nilcheck.linter.ordering import RIf, RLoop, RTry
+
+    for node in body:
+        yield node
+        if isinstance(node, RIf):
+            yield from _walk(node.body)
+            yield from _walk(node.orelse)
+        elif isinstance(node, RLoop):
+            yield from _walk(node.body)
+            yield from _walk(node.orelse)
+        elif isinstance(node, RTry):
+            yield from _walk(node.body)
+            for handler in node.handlers:
+                yield from _walk(handler)
+            yield from _walk(node.orelse)
+            yield from _walk(node.final)

@@ -1,0 +1,134 @@
+"""Turns hazards (analysis results) into findings: words, locations and a suggestion.
+
+The only place that phrases a hazard for people; the analysis never formats messages.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import networkx as nx
+
+from nilcheck.linter.analysis import Analysis, Hazard
+from nilcheck.linter.ftypes import Finding, Initializer, TraceStep
+from nilcheck.linter.index import ProjectIndex
+from nilcheck.linter.ordering import RCall
+
+RULE_LATE_READ = "NIL001"
+
+
+def display_function(fid: str) -> str:
+    """Function ids as people write them: the module pseudo-functions by their role."""
+    if fid.endswith(".<main>"):
+        return fid[: -len(".<main>")] + ".__main__"
+    return fid
+
+
+class Diagnostics:
+    def __init__(self, index: ProjectIndex, analysis: Analysis, root: Path):
+        self.index = index
+        self.analysis = analysis
+        self.root = root
+        self._lines: Dict[str, List[str]] = {}
+
+    def findings(self, hazards: Sequence[Hazard]) -> List[Finding]:
+        return sorted((self.finding(h) for h in hazards), key=lambda f: f.sort_key)
+
+    def finding(self, hazard: Hazard) -> Finding:
+        index = self.index
+        owner_class, attr = hazard.field.rsplit(".", 1)
+        class_name = self._class_name(owner_class)
+        read_file = index.path_of(hazard.read_function)
+        trace = [TraceStep("entry", display_function(hazard.entry.ctx[0]),
+                           index.path_of(hazard.entry.ctx[0]),
+                           index.function(hazard.entry.ctx[0]).line)]
+        for hop in hazard.trace:
+            file = index.path_of(hop.caller)
+            trace.append(TraceStep(hop.kind, display_function(hop.function), file, hop.line))
+        initializer = None
+        init_text = "its initializer"
+        if hazard.initializer is not None:
+            init_fid, init_line = hazard.initializer
+            initializer = Initializer(display_function(init_fid), index.path_of(init_fid),
+                                      init_line)
+            init_text = f"`{self._short_function(init_fid)}()`"
+        message = f"`{class_name}.{attr}` is read before {init_text} assigns it"
+        if hazard.initializer_call is not None:
+            caller, line = hazard.initializer_call
+            message += f" (called at {index.path_of(caller)}:{line})"
+        if any(step.kind == "spawn" for step in trace):
+            message += "; the read runs in a callback or thread started before that"
+        return Finding(
+            rule=RULE_LATE_READ, severity="error", file=read_file, line=hazard.line,
+            column=hazard.column, field=hazard.field, message=message,
+            entry=hazard.entry.display, initializer=initializer, trace=tuple(trace),
+            suggestion=self._suggestion(owner_class, class_name, attr, hazard),
+            read_text=self._line_text(read_file, hazard.line),
+        )
+
+    def _suggestion(self, owner_class: str, class_name: str, attr: str,
+                    hazard: Hazard) -> str:
+        init = self.index.find_method(owner_class, "__init__") \
+            if owner_class in self.index.classes else None
+        if init is None:
+            where = f"give `{class_name}` an `__init__(self, {attr})`"
+        else:
+            where = (f"add a `{attr}` parameter to `{class_name}.__init__` "
+                     f"({self.index.path_of(init)}:{self.index.function(init).line})")
+        sites = self._construction_sites(owner_class)
+        construct = ""
+        if sites:
+            shown = ", ".join(sites[:3]) + (" ..." if len(sites) > 3 else "")
+            construct = f" and pass it where `{class_name}` is constructed ({shown})"
+        tail = ""
+        if hazard.initializer is not None:
+            tail = (f"; `{self._short_function(hazard.initializer[0])}()` then no longer "
+                    f"needs to assign it")
+        return (f"pass `{attr}` to `{class_name}.__init__` (constructor injection): {where}, "
+                f"assign `self.{attr} = {attr}` there{construct}{tail}. If the value does "
+                f"not exist yet when `{class_name}` is constructed, create it earlier or "
+                f"guard the read with `if self.{attr} is None: ...`.")
+
+    def _construction_sites(self, cid: str) -> List[str]:
+        init = self.index.find_method(cid, "__init__") if cid in self.index.classes else None
+        if init is None:
+            return []
+        target = (init, cid)
+        graph = self.analysis.graph
+        if target not in graph:
+            return []
+        sites = set()
+        for caller in graph.predecessors(target):
+            for node in _calls(self.analysis.bodies.get(caller, ())):
+                if target in node.targets and not node.spawn:
+                    sites.add((self.index.path_of(caller[0]), node.line))
+        return [f"{path}:{line}" for path, line in sorted(sites)]
+
+    def _class_name(self, cid: str) -> str:
+        if cid in self.index.classes:
+            return self.index.classes[cid][1].qualname
+        return cid.rsplit(".", 1)[-1]
+
+    def _short_function(self, fid: str) -> str:
+        module = self.index.module_of(fid)
+        return self.index.function(fid).qualname if module else fid
+
+    def _line_text(self, file: str, line: int) -> str:
+        lines = self._lines.get(file)
+        if lines is None:
+            try:
+                text = (self.root / file).read_bytes().decode("utf-8", errors="replace")
+                lines = text.splitlines()
+            except OSError:
+                lines = []
+            self._lines[file] = lines
+        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
+def _calls(body) -> List[RCall]:
+    from nilcheck.linter.analysis import _walk
+
+    return [node for node in _walk(body) if isinstance(node, RCall)]
+
+
+del nx, Optional

@@ -1,0 +1,109 @@
+"""Startup entry points: the configured ones, resolved, or the discovered ones.
+
+An entry point `pkg.mod:Qual.name` is a function, or a method whose receiver is an
+instance of its class, constructed before the method runs. `pkg.mod:__main__` is the
+module run as a script: its top-level code, then its `if __name__ == "__main__":` block.
+Whatever an entry's module imports has run before it (module top-level code); that is
+its prelude.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Sequence, Set, Tuple
+
+from nilcheck.linter.analysis import Entry
+from nilcheck.linter.ftypes import ConfigError
+from nilcheck.linter.index import ProjectIndex
+from nilcheck.linter.ordering import Ctx
+
+
+def configured_entries(index: ProjectIndex, specs: Sequence[str], source: str) -> List[Entry]:
+    entries = []
+    for spec in specs:
+        entry = resolve_entry(index, spec)
+        if isinstance(entry, str):
+            raise ConfigError(f"{source}: entry point '{spec}' does not resolve: {entry}")
+        entries.append(entry)
+    return entries
+
+
+def discovered_entries(index: ProjectIndex, scripts: Sequence[str]) -> List[Entry]:
+    entries = []
+    for spec in scripts:
+        entry = resolve_entry(index, spec)
+        if isinstance(entry, Entry):  # a script defined outside the scanned tree: skip
+            entries.append(entry)
+    for name in sorted(index.modules):
+        module = index.modules[name]
+        if module.main_block is not None or name == "__main__" or name.endswith(".__main__"):
+            entry = resolve_entry(index, f"{name}:__main__")
+            if isinstance(entry, Entry):
+                entries.append(entry)
+    seen = set()
+    unique = []
+    for entry in entries:
+        if entry.ctx not in seen:
+            seen.add(entry.ctx)
+            unique.append(entry)
+    return unique
+
+
+def resolve_entry(index: ProjectIndex, spec: str):
+    """An Entry, or a string saying why spec does not resolve."""
+    module_name, _, qualname = spec.partition(":")
+    if not module_name or not qualname:
+        return "expected 'module:Qual.name'"
+    module = index.modules.get(module_name)
+    if module is None:
+        return f"no module '{module_name}' among the analysed files"
+    imported = tuple((f"{m}.<module>", None) for m in sorted(imported_modules(index, module_name)))
+    own_toplevel: Tuple[Ctx, ...] = ((f"{module_name}.<module>", None),)
+    if qualname == "__main__":
+        special = "<main>" if module.main_block is not None else "<module>"
+        others = tuple(c for c in imported if c[0] != f"{module_name}.<module>")
+        return Entry(spec, (f"{module_name}.{special}", None), others)
+    fid = f"{module_name}.{qualname}"
+    cid = fid if fid in index.classes else None
+    if cid is not None:
+        init = index.find_method(cid, "__init__")
+        if init is None:
+            return f"class '{qualname}' has no __init__ to run"
+        return Entry(spec, (init, cid), imported + own_toplevel)
+    owner = _owner_of_method(index, module_name, qualname)
+    if owner is not None:
+        method = index.find_method(owner, qualname.rsplit(".", 1)[1])
+        if method is None:
+            return f"class '{owner}' has no method '{qualname.rsplit('.', 1)[1]}'"
+        init = index.find_method(owner, "__init__")
+        prelude = imported + own_toplevel + (((init, owner),) if init else ())
+        return Entry(spec, (method, owner), prelude)
+    if fid in index.functions:
+        return Entry(spec, (fid, None), imported + own_toplevel)
+    return f"no function or method '{qualname}' in module '{module_name}'"
+
+
+def _owner_of_method(index: ProjectIndex, module_name: str, qualname: str) -> Optional[str]:
+    if "." not in qualname:
+        return None
+    class_part = qualname.rsplit(".", 1)[0]
+    cid = f"{module_name}.{class_part}"
+    return cid if cid in index.classes else None
+
+
+def imported_modules(index: ProjectIndex, start: str) -> Set[str]:
+    """Project modules that importing `start` runs (transitively), start included."""
+    seen: Set[str] = set()
+    stack = [start]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in index.modules:
+            continue
+        seen.add(name)
+        # Importing pkg.mod runs pkg/__init__.py first.
+        parts = name.split(".")
+        for i in range(1, len(parts)):
+            stack.append(".".join(parts[:i]))
+        for imported in index.modules[name].imports:
+            stack.append(imported.module)
+            if imported.name is not None:
+                stack.append(f"{imported.module}.{imported.name}")
+    return seen

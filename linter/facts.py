@@ -1,0 +1,793 @@
+"""Turns one parsed module (a libcst tree) into ModuleFacts (see ir.py).
+
+This is the only stage that touches CST nodes. It keeps what the ordering analysis needs
+and nothing else: the events of each function body in evaluation order, the guards that
+make a branch know a value is set, and the declarations (classes, imports, globals)
+that names resolve against. Local aliases of attributes (`c = self.x; c.attr`) are
+substituted here, so a later dereference is recorded as a read of `self.x`.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from nilcheck.linter.ir import (
+    Attr, Bind, Block, Call, CallExpr, ClassAttr, ClassFacts, Exit, Expr, FunctionFacts,
+    If, ImportFacts, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Opaque, Param, Read,
+    Store, Super, Try,
+)
+
+_OPAQUE = Opaque()
+_NONE = NoneConst()
+# Handlers that catch the AttributeError/TypeError a None dereference raises.
+_CATCHES_NONE_DEREF = {"AttributeError", "TypeError", "Exception", "BaseException"}
+_DATACLASS_DECORATORS = {"dataclass", "dataclasses.dataclass", "attr.s", "attrs.define",
+                         "attr.define", "define", "attr.attrs", "attrs.frozen", "frozen"}
+
+
+def dotted(expr: Expr) -> Optional[str]:
+    """`a.b.c` for Name/Attr chains, else None."""
+    if isinstance(expr, Name):
+        return expr.id
+    if isinstance(expr, Attr):
+        base = dotted(expr.base)
+        return f"{base}.{expr.attr}" if base else None
+    return None
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str) -> str:
+    """The absolute module named by `from <level dots><target> import ...`."""
+    if level == 0:
+        return target
+    parts = module.split(".")
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: len(parts) - (level - 1)] if level - 1 <= len(parts) else []
+    if target:
+        parts.append(target)
+    return ".".join(parts)
+
+
+class _Scope:
+    """State of one function body being converted."""
+
+    def __init__(self, qualname: str, self_name: Optional[str]):
+        self.qualname = qualname
+        self.self_name = self_name
+        self.aliases: Dict[str, Attr] = {}
+        self.bound: set = set()
+        self.returns: List[Expr] = []
+        self.lambdas = 0
+
+
+class ModuleConverter:
+    def __init__(self, module_name: str, path: str, is_package: bool,
+                 positions) -> None:
+        self.module_name = module_name
+        self.path = path
+        self.is_package = is_package
+        self.positions = positions
+        self.imports: List[ImportFacts] = []
+        self.classes: List[ClassFacts] = []
+        self.functions: List[FunctionFacts] = []
+        self.global_values: List[Tuple[str, Expr]] = []
+        self.decorated: List[Tuple[str, Expr]] = []
+        self.scopes: List[_Scope] = []
+
+    # ------------------------------------------------------------ positions
+
+    def pos(self, node: cst.CSTNode) -> Tuple[int, int]:
+        try:
+            start = self.positions[node].start
+        except KeyError:
+            return (0, 0)
+        return (start.line, start.column + 1)
+
+    @property
+    def scope(self) -> _Scope:
+        return self.scopes[-1]
+
+    # ------------------------------------------------------------ module
+
+    def convert(self, module: cst.Module) -> ModuleFacts:
+        scope = _Scope("<module>", None)
+        self.scopes.append(scope)
+        toplevel: List = []
+        main: List = []
+        main_line = 0
+        for stmt in module.body:
+            if _is_main_guard(stmt):
+                main_line = main_line or self.pos(stmt)[0]
+                body = self.block(stmt.body)
+                main.extend(body)
+                if stmt.orelse is not None:
+                    toplevel.extend(self.orelse_block(stmt.orelse))
+                continue
+            nodes = self.statement(stmt, toplevel_scope=True)
+            toplevel.extend(nodes)
+            main.extend(nodes)
+        self.scopes.pop()
+        top = FunctionFacts(qualname="<module>", line=1, params=(), body=tuple(toplevel),
+                            local_names=tuple(sorted(scope.bound)))
+        main_facts = None
+        if main_line:
+            main_facts = FunctionFacts(qualname="<main>", line=main_line, params=(),
+                                       body=tuple(main),
+                                       local_names=tuple(sorted(scope.bound)))
+        return ModuleFacts(
+            name=self.module_name, path=self.path, is_package=self.is_package,
+            imports=tuple(self.imports), classes=tuple(self.classes),
+            functions=tuple(self.functions), global_values=tuple(self.global_values),
+            toplevel=top, main_block=main_facts, decorated=tuple(self.decorated),
+        )
+
+    # ------------------------------------------------------------ statements
+
+    def block(self, body) -> Block:
+        nodes: List = []
+        statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+        if isinstance(body, cst.SimpleStatementSuite):
+            statements = [body]
+        for stmt in statements:
+            nodes.extend(self.statement(stmt))
+        return tuple(nodes)
+
+    def orelse_block(self, orelse) -> Block:
+        if orelse is None:
+            return ()
+        if isinstance(orelse, cst.If):
+            return tuple(self.statement(orelse))
+        return self.block(orelse.body)
+
+    def statement(self, stmt, toplevel_scope: bool = False) -> List:
+        out: List = []
+        if isinstance(stmt, cst.SimpleStatementSuite):
+            for small in stmt.body:
+                self.small_statement(small, out, toplevel_scope)
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.small_statement(small, out, toplevel_scope)
+        elif isinstance(stmt, cst.If):
+            self.if_statement(stmt, out)
+        elif isinstance(stmt, (cst.For,)):
+            self.expr(stmt.iter, out, deref=True)
+            self.bind_target(stmt.target, _OPAQUE, out)
+            out.append(Loop(body=self.block(stmt.body), orelse=self.orelse_block(stmt.orelse)))
+        elif isinstance(stmt, cst.While):
+            self.expr(stmt.test, out)
+            truthy, falsy = self.facts(stmt.test)
+            infinite = isinstance(stmt.test, cst.Name) and stmt.test.value == "True"
+            out.append(Loop(body=self.block(stmt.body), orelse=self.orelse_block(stmt.orelse),
+                            infinite=infinite, exit_facts=falsy))
+        elif isinstance(stmt, cst.With):
+            for item in stmt.items:
+                value = self.expr(item.item, out, deref=True)
+                if item.asname is not None:
+                    self.bind_target(item.asname.name, _OPAQUE, out)
+                del value
+            out.extend(self.block(stmt.body))
+        elif isinstance(stmt, (cst.Try, getattr(cst, "TryStar", cst.Try))):
+            self.try_statement(stmt, out)
+        elif isinstance(stmt, cst.FunctionDef):
+            self.function_def(stmt, out)
+        elif isinstance(stmt, cst.ClassDef):
+            self.class_def(stmt, out)
+        elif isinstance(stmt, getattr(cst, "Match", ())):
+            self.match_statement(stmt, out)
+        return out
+
+    def if_statement(self, stmt: cst.If, out: List) -> None:
+        self.expr(stmt.test, out)
+        truthy, falsy = self.facts(stmt.test)
+        body = self.block(stmt.body)
+        orelse = self.orelse_block(stmt.orelse)
+        out.append(If(true_facts=truthy, false_facts=falsy, body=body, orelse=orelse))
+
+    def try_statement(self, stmt, out: List) -> None:
+        catches = False
+        handlers = []
+        for handler in stmt.handlers:
+            if handler.type is None or any(
+                    n in _CATCHES_NONE_DEREF for n in _exception_names(handler.type)):
+                catches = True
+            nodes: List = []
+            if handler.name is not None:
+                self.bind_target(handler.name.name, _OPAQUE, nodes)
+            nodes.extend(self.block(handler.body))
+            handlers.append(tuple(nodes))
+        out.append(Try(body=self.block(stmt.body), handlers=tuple(handlers),
+                       orelse=self.orelse_block(stmt.orelse),
+                       final=self.block(stmt.finalbody.body) if stmt.finalbody else (),
+                       catches_attribute_error=catches))
+
+    def match_statement(self, stmt, out: List) -> None:
+        self.expr(stmt.subject, out)
+        chain: Block = ()
+        for case in reversed(stmt.cases):
+            chain = (If(true_facts=(), false_facts=(), body=self.block(case.body), orelse=chain),)
+        out.extend(chain)
+
+    def small_statement(self, small, out: List, toplevel_scope: bool) -> None:
+        if isinstance(small, cst.Expr):
+            self.expr(small.value, out)
+        elif isinstance(small, cst.Assign):
+            value = self.expr(small.value, out)
+            for target in small.targets:
+                self.assign(target.target, value, out, toplevel_scope)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                value = self.expr(small.value, out)
+            else:
+                value = None
+            target = small.target
+            annotation = annotation_expr(small.annotation.annotation)
+            if isinstance(target, cst.Name) and value is not None and annotation is not None \
+                    and isinstance(value, (Opaque, NoneConst)):
+                # An annotated local or global: its declared type is what we know.
+                self.assign(target, value, out, toplevel_scope)
+                out.append(Bind(target.value, CallExpr(annotation), self.pos(target)[0]))
+            elif value is not None:
+                self.assign(target, value, out, toplevel_scope)
+                if isinstance(target, cst.Attribute) and annotation is not None:
+                    base = self.expr(target.value, [])
+                    out.append(Store(Attr(base, target.attr.value), CallExpr(annotation),
+                                     *self.pos(target)) if not isinstance(value, NoneConst)
+                               else Store(Attr(base, target.attr.value), value,
+                                          *self.pos(target)))
+            elif isinstance(target, cst.Name) and annotation is not None:
+                out.append(Bind(target.value, CallExpr(annotation), self.pos(target)[0]))
+        elif isinstance(small, cst.AugAssign):
+            self.expr(small.value, out)
+            self.expr(small.target, out)
+        elif isinstance(small, cst.Return):
+            value = self.expr(small.value, out) if small.value is not None else _NONE
+            self.scope.returns.append(value)
+            out.append(Exit("return"))
+        elif isinstance(small, cst.Raise):
+            if small.exc is not None:
+                self.expr(small.exc, out)
+            out.append(Exit("raise"))
+        elif isinstance(small, cst.Assert):
+            self.expr(small.test, out)
+            truthy, falsy = self.facts(small.test)
+            out.append(If(true_facts=truthy, false_facts=falsy, body=(),
+                          orelse=(Exit("raise"),)))
+        elif isinstance(small, cst.Break):
+            out.append(Exit("break"))
+        elif isinstance(small, cst.Continue):
+            out.append(Exit("continue"))
+        elif isinstance(small, cst.Import):
+            for alias in small.names:
+                full = _dotted_cst(alias.name)
+                if alias.asname is not None:
+                    local = _dotted_cst(alias.asname.name)
+                    self.imports.append(ImportFacts(local=local, module=full))
+                else:
+                    # `import a.b` binds `a`; `a.b` is reached through attributes.
+                    self.imports.append(ImportFacts(local=full.split(".")[0],
+                                                    module=full.split(".")[0]))
+                    if "." in full:
+                        self.imports.append(ImportFacts(local=full, module=full))
+        elif isinstance(small, cst.ImportFrom):
+            self.import_from(small)
+
+    def import_from(self, small: cst.ImportFrom) -> None:
+        target = _dotted_cst(small.module) if small.module is not None else ""
+        level = len(small.relative)
+        module = resolve_relative(self.module_name, self.is_package, level, target)
+        if isinstance(small.names, cst.ImportStar):
+            self.imports.append(ImportFacts(local="*", module=module))
+            return
+        for alias in small.names:
+            name = _dotted_cst(alias.name)
+            local = _dotted_cst(alias.asname.name) if alias.asname is not None else name
+            self.imports.append(ImportFacts(local=local, module=module, name=name))
+
+    def assign(self, target, value: Expr, out: List, toplevel_scope: bool = False) -> None:
+        if isinstance(target, cst.Name):
+            self.bind_name(target.value, value, self.pos(target)[0], out)
+            if toplevel_scope and len(self.scopes) == 1:
+                self.global_values.append((target.value, value))
+        elif isinstance(target, cst.Attribute):
+            base = self.expr(target.value, out, deref=True)
+            line, column = self.pos(target)
+            out.append(Store(Attr(base, target.attr.value), value, line, column))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                inner = element.value
+                if isinstance(inner, cst.StarredElement):
+                    inner = inner.value
+                self.assign(inner, _OPAQUE, out, toplevel_scope)
+        elif isinstance(target, cst.Subscript):
+            self.expr(target, out)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, _OPAQUE, out, toplevel_scope)
+
+    def bind_target(self, target, value: Expr, out: List) -> None:
+        if isinstance(target, cst.Name):
+            self.bind_name(target.value, value, self.pos(target)[0], out)
+        else:
+            self.assign(target, value, out)
+
+    def bind_name(self, name: str, value: Expr, line: int, out: List) -> None:
+        scope = self.scope
+        scope.bound.add(name)
+        if isinstance(value, Attr) and name != scope.self_name:
+            scope.aliases[name] = value
+        else:
+            scope.aliases.pop(name, None)
+        out.append(Bind(name, value, line))
+
+    # ------------------------------------------------------------ definitions
+
+    def function_def(self, node: cst.FunctionDef, out: List,
+                     owner_class: Optional[str] = None,
+                     class_qualname: Optional[str] = None) -> FunctionFacts:
+        decorators = []
+        for decorator in node.decorators:
+            decorators.append(self.expr(decorator.decorator, out))
+        kind = "function"
+        if owner_class is not None:
+            kind = "method"
+            for decorator in decorators:
+                name = dotted(decorator.func if isinstance(decorator, CallExpr) else decorator)
+                if name in ("staticmethod",):
+                    kind = "staticmethod"
+                elif name in ("classmethod",):
+                    kind = "classmethod"
+                elif name and (name.endswith("property") or name.endswith(".setter")
+                               or name.endswith(".getter")):
+                    kind = "property"
+        if class_qualname is not None:
+            qualname = f"{class_qualname}.{node.name.value}"
+        elif self.scope.qualname in ("<module>",):
+            qualname = node.name.value
+        else:
+            qualname = f"{self.scope.qualname}.<locals>.{node.name.value}"
+        for decorator in decorators:
+            self.decorated.append((qualname, decorator))
+        params = self.parameters(node.params)
+        self_name = params[0].name if kind in ("method", "property") and params else None
+        enclosing = self.scope.qualname
+        parent = None if enclosing == "<module>" or enclosing.startswith("<class>") \
+            else enclosing
+        inherited_self = None if self_name else (self.scope.self_name if parent else None)
+        scope = _Scope(qualname, self_name or inherited_self)
+        scope.bound.update(p.name for p in params)
+        self.scopes.append(scope)
+        body = self.block(node.body)
+        self.scopes.pop()
+        returns = annotation_expr(node.returns.annotation) if node.returns else None
+        facts = FunctionFacts(
+            qualname=qualname, line=self.pos(node.name)[0], params=params, body=body,
+            owner_class=owner_class, parent=parent, self_name=self_name, kind=kind,
+            is_async=node.asynchronous is not None, returns=returns,
+            return_values=tuple(scope.returns), local_names=tuple(sorted(scope.bound)),
+        )
+        self.functions.append(facts)
+        if class_qualname is None and parent is not None:
+            self.bind_name(node.name.value, LocalFunc(qualname), facts.line, out)
+        return facts
+
+    def parameters(self, params: cst.Parameters) -> Tuple[Param, ...]:
+        result = []
+        every = list(params.posonly_params) + list(params.params)
+        if isinstance(params.star_arg, cst.Param):
+            every.append(params.star_arg)
+        every += list(params.kwonly_params)
+        if params.star_kwarg is not None:
+            every.append(params.star_kwarg)
+        for param in every:
+            annotation = annotation_expr(param.annotation.annotation) \
+                if param.annotation is not None else None
+            default_none = isinstance(param.default, cst.Name) and param.default.value == "None"
+            result.append(Param(param.name.value, annotation, default_none))
+        return tuple(result)
+
+    def lambda_def(self, node: cst.Lambda) -> Expr:
+        scope = self.scope
+        scope.lambdas += 1
+        line, _ = self.pos(node)
+        prefix = "" if scope.qualname == "<module>" else f"{scope.qualname}.<locals>."
+        qualname = f"{prefix}<lambda@{line}>"
+        if any(f.qualname == qualname for f in self.functions):
+            qualname = f"{prefix}<lambda@{line}#{scope.lambdas}>"
+        params = self.parameters(node.params)
+        inner = _Scope(qualname, scope.self_name)
+        inner.bound.update(p.name for p in params)
+        self.scopes.append(inner)
+        out: List = []
+        value = self.expr(node.body, out)
+        self.scopes.pop()
+        self.functions.append(FunctionFacts(
+            qualname=qualname, line=line, params=params, body=tuple(out),
+            parent=None if scope.qualname == "<module>" else scope.qualname,
+            return_values=(value,), local_names=tuple(sorted(inner.bound))))
+        return LocalFunc(qualname)
+
+    def class_def(self, node: cst.ClassDef, out: List) -> None:
+        for decorator in node.decorators:
+            self.expr(decorator.decorator, out)
+        bases = tuple(self.expr(arg.value, out) for arg in node.bases)
+        if self.scope.qualname == "<module>":
+            qualname = node.name.value
+        elif self.scope.qualname.startswith("<class>"):
+            qualname = f"{self.scope.qualname[7:]}.{node.name.value}"
+        else:
+            qualname = f"{self.scope.qualname}.<locals>.{node.name.value}"
+        is_dataclass = any(
+            _decorator_name(d.decorator) in _DATACLASS_DECORATORS for d in node.decorators)
+        methods: List[Tuple[str, str]] = []
+        attrs: List[Tuple[str, ClassAttr]] = []
+        statements = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+        for stmt in statements:
+            if isinstance(stmt, cst.FunctionDef):
+                facts = self.function_def(stmt, [], owner_class=qualname,
+                                          class_qualname=qualname)
+                if not any(name == stmt.name.value for name, _ in methods):
+                    methods.append((stmt.name.value, facts.qualname))
+                else:
+                    # A later def (e.g. a property setter) keeps the getter's slot.
+                    pass
+            elif isinstance(stmt, cst.ClassDef):
+                self.scopes.append(_Scope("<class>" + qualname, None))
+                self.class_def(stmt, [])
+                self.scopes.pop()
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    attrs.extend(self.class_attribute(small))
+        dynamic = any(name in ("__getattr__", "__getattribute__", "__setattr__")
+                      for name, _ in methods)
+        self.classes.append(ClassFacts(
+            qualname=qualname, line=self.pos(node.name)[0], bases=bases,
+            methods=tuple(methods), attrs=tuple(attrs), is_dataclass=is_dataclass,
+            dynamic_attributes=dynamic))
+        if self.scope.qualname == "<module>" or self.scope.qualname.startswith("<class>"):
+            return
+        self.bind_name(node.name.value, _OPAQUE, self.pos(node.name)[0], out)
+
+    def class_attribute(self, small) -> List[Tuple[str, ClassAttr]]:
+        if isinstance(small, cst.Assign):
+            value = self.expr(small.value, [])
+            return [(t.target.value, ClassAttr(value, None, self.pos(t.target)[0]))
+                    for t in small.targets if isinstance(t.target, cst.Name)]
+        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+            value = self.expr(small.value, []) if small.value is not None else None
+            if isinstance(small.value, cst.Call) and _decorator_name(small.value.func) in (
+                    "field", "dataclasses.field", "attr.ib", "attrs.field"):
+                value = _OPAQUE
+                for arg in small.value.args:
+                    if arg.keyword is not None and arg.keyword.value == "default":
+                        value = self.expr(arg.value, [])
+            return [(small.target.value, ClassAttr(
+                value, annotation_expr(small.annotation.annotation),
+                self.pos(small.target)[0]))]
+        return []
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, node, out: List, deref: bool = False, awaited: bool = False) -> Expr:
+        """Append the events evaluating `node` causes to `out`; return its symbolic value.
+
+        deref: the value itself is dereferenced here (`for _ in v`, `with v`).
+        """
+        value = self._expr(node, out, awaited)
+        if deref and isinstance(value, Attr):
+            out.append(Read(value, *self.pos(node)))
+        return value
+
+    def _expr(self, node, out: List, awaited: bool) -> Expr:
+        if isinstance(node, cst.Name):
+            if node.value == "None":
+                return _NONE
+            alias = self.scope.aliases.get(node.value)
+            return alias if alias is not None else Name(node.value)
+        if isinstance(node, cst.Attribute):
+            base = self.expr(node.value, out)
+            if isinstance(base, Attr):
+                out.append(Read(base, *self.pos(node)))
+            return Attr(base, node.attr.value)
+        if isinstance(node, cst.Call):
+            return self.call(node, out, awaited)
+        if isinstance(node, cst.Await):
+            if isinstance(node.expression, cst.Call):
+                self.call(node.expression, out, awaited=True)
+                return _OPAQUE
+            self.expr(node.expression, out, deref=True)
+            return _OPAQUE
+        if isinstance(node, cst.Subscript):
+            self.expr(node.value, out, deref=True)
+            for element in node.slice:
+                inner = element.slice
+                if isinstance(inner, cst.Index):
+                    self.expr(inner.value, out)
+                elif isinstance(inner, cst.Slice):
+                    for part in (inner.lower, inner.upper, inner.step):
+                        if part is not None:
+                            self.expr(part, out)
+            return _OPAQUE
+        if isinstance(node, cst.BooleanOperation):
+            self.expr(node.left, out)
+            truthy, falsy = self.facts(node.left)
+            right: List = []
+            self.expr(node.right, right)
+            if isinstance(node.operator, cst.And):
+                out.append(If(truthy, falsy, tuple(right), ()))
+            else:
+                out.append(If(truthy, falsy, (), tuple(right)))
+            return _OPAQUE
+        if isinstance(node, cst.IfExp):
+            self.expr(node.test, out)
+            truthy, falsy = self.facts(node.test)
+            body: List = []
+            orelse: List = []
+            self.expr(node.body, body)
+            self.expr(node.orelse, orelse)
+            out.append(If(truthy, falsy, tuple(body), tuple(orelse)))
+            return _OPAQUE
+        if isinstance(node, cst.Lambda):
+            return self.lambda_def(node)
+        if isinstance(node, cst.NamedExpr):
+            value = self.expr(node.value, out)
+            if isinstance(node.target, cst.Name):
+                self.bind_name(node.target.value, value, self.pos(node)[0], out)
+            return value
+        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return self.comprehension(node, out)
+        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+            for element in node.elements:
+                self.expr(element.value, out)
+            return _OPAQUE
+        if isinstance(node, cst.Dict):
+            for element in node.elements:
+                if isinstance(element, cst.DictElement):
+                    self.expr(element.key, out)
+                self.expr(element.value, out)
+            return _OPAQUE
+        if isinstance(node, cst.StarredElement):
+            self.expr(node.value, out)
+            return _OPAQUE
+        if isinstance(node, cst.BinaryOperation):
+            self.expr(node.left, out)
+            self.expr(node.right, out)
+            return _OPAQUE
+        if isinstance(node, cst.UnaryOperation):
+            self.expr(node.expression, out)
+            return _OPAQUE
+        if isinstance(node, cst.Comparison):
+            self.expr(node.left, out)
+            for target in node.comparisons:
+                self.expr(target.comparator, out)
+            return _OPAQUE
+        if isinstance(node, cst.FormattedString):
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringExpression):
+                    self.expr(part.expression, out)
+            return _OPAQUE
+        if isinstance(node, (cst.Yield,)):
+            if isinstance(node.value, cst.BaseExpression):
+                self.expr(node.value, out)
+            elif node.value is not None:
+                self.expr(node.value.item, out)
+            return _OPAQUE
+        return _OPAQUE
+
+    def comprehension(self, node, out: List) -> Expr:
+        clause = node.for_in
+        self.expr(clause.iter, out, deref=True)
+        body: List = []
+        self.comprehension_clause(node, clause, body, first=True)
+        out.append(Loop(body=tuple(body), orelse=()))
+        return _OPAQUE
+
+    def comprehension_clause(self, node, clause, out: List, first: bool) -> None:
+        if not first:
+            self.expr(clause.iter, out, deref=True)
+        self.bind_target(clause.target, _OPAQUE, out)
+        inner: List = out
+        wrappers = []
+        for condition in clause.ifs:
+            self.expr(condition.search, inner)
+            truthy, falsy = self.facts(condition.search)
+            nested: List = []
+            wrappers.append((truthy, falsy, inner, nested))
+            inner = nested
+        if clause.inner_for_in is not None:
+            self.comprehension_clause(node, clause.inner_for_in, inner, first=False)
+        elif isinstance(node, cst.DictComp):
+            self.expr(node.key, inner)
+            self.expr(node.value, inner)
+        else:
+            self.expr(node.elt, inner)
+        for truthy, falsy, parent, nested in reversed(wrappers):
+            parent.append(If(truthy, falsy, tuple(nested), ()))
+
+    def call(self, node: cst.Call, out: List, awaited: bool) -> Expr:
+        func_name = _dotted_cst(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) \
+            else None
+        if func_name == "super" and not node.args:
+            return Super()
+        if func_name == "getattr" and len(node.args) >= 2 and _string_value(node.args[1].value):
+            base = self.expr(node.args[0].value, out)
+            for arg in node.args[2:]:
+                self.expr(arg.value, out)
+            return Attr(base, _string_value(node.args[1].value))
+        if func_name in ("partial", "functools.partial") and node.args:
+            # A partial of a callable is, for ordering purposes, that callable.
+            values = [self.expr(arg.value, out) for arg in node.args]
+            return values[0]
+        func = self.expr(node.func, out)
+        if isinstance(func, Attr) and not isinstance(func.base, Super):
+            # Calling `self.callback()` dereferences the attribute's value.
+            out.append(Read(func, *self.pos(node)))
+        args: List[Expr] = []
+        kwargs: List[Tuple[str, Expr]] = []
+        for arg in node.args:
+            value = self.expr(arg.value, out)
+            if arg.keyword is not None:
+                kwargs.append((arg.keyword.value, value))
+            elif arg.star:
+                args.append(_OPAQUE)
+            else:
+                args.append(value)
+        line, column = self.pos(node)
+        out.append(Call(func, tuple(args), tuple(kwargs), line, column, awaited))
+        return CallExpr(func, tuple(args), tuple(kwargs))
+
+    # ------------------------------------------------------------ guards
+
+    def facts(self, test) -> Tuple[Tuple[Expr, ...], Tuple[Expr, ...]]:
+        """Expressions known set (not None) when `test` is true, and when it is false."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            truthy, falsy = self.facts(test.expression)
+            return falsy, truthy
+        if isinstance(test, cst.BooleanOperation):
+            left_t, left_f = self.facts(test.left)
+            right_t, right_f = self.facts(test.right)
+            if isinstance(test.operator, cst.And):
+                return left_t + right_t, ()
+            return (), left_f + right_f
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            comparison = test.comparisons[0]
+            other = comparison.comparator
+            left = test.left
+            if isinstance(left, cst.Name) and left.value == "None":
+                left, other = other, left
+            if isinstance(other, cst.Name) and other.value == "None":
+                subject = self._symbol(left)
+                if subject is None:
+                    return (), ()
+                if isinstance(comparison.operator, (cst.IsNot, cst.NotEqual)):
+                    return (subject,), ()
+                if isinstance(comparison.operator, (cst.Is, cst.Equal)):
+                    return (), (subject,)
+            return (), ()
+        if isinstance(test, cst.Call):
+            name = _dotted_cst(test.func) if isinstance(test.func, (cst.Name, cst.Attribute)) \
+                else None
+            if name in ("isinstance", "callable", "bool") and test.args:
+                subject = self._symbol(test.args[0].value)
+                return ((subject,), ()) if subject is not None else ((), ())
+            if name in ("hasattr", "getattr") and len(test.args) >= 2:
+                attr = _string_value(test.args[1].value)
+                base = self._symbol(test.args[0].value)
+                if attr and base is not None:
+                    return (Attr(base, attr),), ()
+            return (), ()
+        if isinstance(test, cst.NamedExpr):
+            return self.facts(test.target)
+        subject = self._symbol(test)
+        return ((subject,), ()) if subject is not None else ((), ())
+
+    def _symbol(self, node) -> Optional[Expr]:
+        """The attribute an expression denotes, without recording events."""
+        if isinstance(node, cst.Name):
+            alias = self.scope.aliases.get(node.value)
+            return alias if alias is not None else Name(node.value)
+        if isinstance(node, cst.Attribute):
+            base = self._symbol(node.value)
+            return Attr(base, node.attr.value) if base is not None else None
+        if isinstance(node, cst.Call):
+            name = _dotted_cst(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) \
+                else None
+            if name == "getattr" and len(node.args) >= 2 and _string_value(node.args[1].value):
+                base = self._symbol(node.args[0].value)
+                return Attr(base, _string_value(node.args[1].value)) if base else None
+        if isinstance(node, cst.NamedExpr):
+            return self._symbol(node.value)
+        return None
+
+
+# ---------------------------------------------------------------- small CST helpers
+
+
+def _is_main_guard(stmt) -> bool:
+    if not isinstance(stmt, cst.If):
+        return False
+    test = stmt.test
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = [test.left, test.comparisons[0].comparator]
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    strings = [s for s in sides if _string_value(s) == "__main__"]
+    return bool(names and strings) and isinstance(test.comparisons[0].operator, cst.Equal)
+
+
+def _string_value(node) -> Optional[str]:
+    if isinstance(node, cst.SimpleString):
+        try:
+            value = node.evaluated_value
+        except Exception:  # noqa: BLE001 - odd prefixes: not a plain string
+            return None
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _dotted_cst(node) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return f"{_dotted_cst(node.value)}.{node.attr.value}"
+    return ""
+
+
+def _decorator_name(node) -> str:
+    if isinstance(node, cst.Call):
+        node = node.func
+    return _dotted_cst(node) if isinstance(node, (cst.Name, cst.Attribute)) else ""
+
+
+def _exception_names(node) -> List[str]:
+    if isinstance(node, cst.Tuple):
+        names: List[str] = []
+        for element in node.elements:
+            names.extend(_exception_names(element.value))
+        return names
+    name = _dotted_cst(node) if isinstance(node, (cst.Name, cst.Attribute)) else ""
+    return [name.rsplit(".", 1)[-1]] if name else []
+
+
+def annotation_expr(node) -> Optional[Expr]:
+    """The class an annotation names, with Optional/None unions and quotes stripped."""
+    if node is None:
+        return None
+    if isinstance(node, cst.SimpleString):
+        text = _string_value(node)
+        if not text:
+            return None
+        try:
+            node = cst.parse_expression(text)
+        except Exception:  # noqa: BLE001 - a string annotation that is not an expression
+            return None
+    if isinstance(node, cst.Name):
+        return None if node.value == "None" else Name(node.value)
+    if isinstance(node, cst.Attribute):
+        base = annotation_expr(node.value)
+        return Attr(base, node.attr.value) if base is not None else None
+    if isinstance(node, cst.Subscript):
+        outer = _dotted_cst(node.value) if isinstance(node.value, (cst.Name, cst.Attribute)) \
+            else ""
+        short = outer.rsplit(".", 1)[-1]
+        elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+        if short in ("Optional", "Final", "ClassVar", "Annotated") and elements:
+            return annotation_expr(elements[0])
+        if short == "Union":
+            kinds = [annotation_expr(e) for e in elements]
+            kinds = [k for k in kinds if k is not None]
+            return kinds[0] if len(kinds) == 1 else None
+        return None
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        kinds = [annotation_expr(node.left), annotation_expr(node.right)]
+        kinds = [k for k in kinds if k is not None]
+        return kinds[0] if len(kinds) == 1 else None
+    return None
+
+
+def extract(module: cst.Module, module_name: str, path: str, is_package: bool) -> ModuleFacts:
+    """Facts of one parsed module (the tree is consumed: not copied)."""
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    return ModuleConverter(module_name, path, is_package, positions).convert(wrapper.module)

@@ -1,0 +1,215 @@
+"""The per-module facts that parsing produces and analysis consumes.
+
+A function body becomes a small structured program of events in evaluation order: reads
+(dereferences of an attribute's value), calls, attribute stores, local bindings, and the
+control flow that decides which of them run (if / loop / try / exits). Expressions are
+kept symbolic (`Attr(Name("self"), "api")`); which class or function they denote is
+decided later, with the whole project in view. Everything here is plain frozen data, so
+facts can be pickled between worker processes and cached on disk.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Tuple, Union
+
+# ---------------------------------------------------------------- symbolic expressions
+
+
+@dataclass(frozen=True)
+class Name:
+    id: str
+
+
+@dataclass(frozen=True)
+class Attr:
+    base: "Expr"
+    attr: str
+
+
+@dataclass(frozen=True)
+class CallExpr:
+    """The value a call returns (used for types: `Cls(...)`, `Thread(target=...)`)."""
+
+    func: "Expr"
+    args: Tuple["Expr", ...] = ()
+    kwargs: Tuple[Tuple[str, "Expr"], ...] = ()
+
+
+@dataclass(frozen=True)
+class Super:
+    """`super()` inside a method."""
+
+
+@dataclass(frozen=True)
+class LocalFunc:
+    """A nested def or lambda of the enclosing function, by its module qualname."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
+class NoneConst:
+    pass
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Any value nilcheck does not model (literals, arithmetic, comprehensions...)."""
+
+
+Expr = Union[Name, Attr, CallExpr, Super, LocalFunc, NoneConst, Opaque]
+
+# ---------------------------------------------------------------- events and control flow
+
+
+@dataclass(frozen=True)
+class Read:
+    """The value of `target` (an Attr) is dereferenced at line:column."""
+
+    target: Attr
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Call:
+    func: Expr
+    args: Tuple[Expr, ...]
+    kwargs: Tuple[Tuple[str, Expr], ...]
+    line: int
+    column: int
+    awaited: bool = False
+
+
+@dataclass(frozen=True)
+class Store:
+    """`target = value` where target is an attribute (`self.x`, `svc.hooks.x`)."""
+
+    target: Attr
+    value: Expr
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Bind:
+    """A local name is bound to a value (assignment, `with ... as`, `for` target)."""
+
+    name: str
+    value: Expr
+    line: int
+
+
+@dataclass(frozen=True)
+class If:
+    """A branch. The *_facts name expressions known to be set (not None) in that arm."""
+
+    true_facts: Tuple[Expr, ...]
+    false_facts: Tuple[Expr, ...]
+    body: "Block"
+    orelse: "Block"
+
+
+@dataclass(frozen=True)
+class Loop:
+    """for/while: the body runs zero or more times; `infinite` for `while True`."""
+
+    body: "Block"
+    orelse: "Block"
+    infinite: bool = False
+    exit_facts: Tuple[Expr, ...] = ()  # known on normal exit (`while self.x is None: ...`)
+
+
+@dataclass(frozen=True)
+class Try:
+    body: "Block"
+    handlers: Tuple["Block", ...]
+    orelse: "Block"
+    final: "Block"
+    # An `except AttributeError` (or broader) handler: a None dereference in the body
+    # is caught, so reads there are not hazards.
+    catches_attribute_error: bool = False
+
+
+@dataclass(frozen=True)
+class Exit:
+    kind: str  # "return" | "raise" | "break" | "continue"
+
+
+Node = Union[Read, Call, Store, Bind, If, Loop, Try, Exit]
+Block = Tuple[Node, ...]
+
+# ---------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    annotation: Optional[Expr] = None
+    default_none: bool = False
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    qualname: str  # within the module: "Server.start", "Server.start.<locals>.cb"
+    line: int
+    params: Tuple[Param, ...]
+    body: Block
+    owner_class: Optional[str] = None  # qualname of the class whose method this is
+    parent: Optional[str] = None  # qualname of the enclosing function, for closures
+    self_name: Optional[str] = None  # first parameter of an instance method
+    kind: str = "function"  # function | method | staticmethod | classmethod | property
+    is_async: bool = False
+    returns: Optional[Expr] = None  # return annotation
+    return_values: Tuple[Expr, ...] = ()
+    local_names: Tuple[str, ...] = ()  # names bound in this scope (Python's locals)
+
+
+@dataclass(frozen=True)
+class ClassAttr:
+    """A class-level declaration: `x = value`, `x: T = value` or a bare `x: T`."""
+
+    value: Optional[Expr]  # None for a bare annotation
+    annotation: Optional[Expr]
+    line: int
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    qualname: str
+    line: int
+    bases: Tuple[Expr, ...]
+    methods: Tuple[Tuple[str, str], ...]  # (method name, function qualname)
+    attrs: Tuple[Tuple[str, ClassAttr], ...]
+    is_dataclass: bool = False
+    dynamic_attributes: bool = False  # defines __getattr__/__getattribute__/__setattr__
+
+    def method(self, name: str) -> Optional[str]:
+        for method_name, qualname in self.methods:
+            if method_name == name:
+                return qualname
+        return None
+
+
+@dataclass(frozen=True)
+class ImportFacts:
+    """`local` is bound to module `module` (name None) or to `module`'s member `name`."""
+
+    local: str
+    module: str
+    name: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    name: str  # dotted module name
+    path: str  # relative to the project root, "/" separators
+    is_package: bool
+    imports: Tuple[ImportFacts, ...]
+    classes: Tuple[ClassFacts, ...]
+    functions: Tuple[FunctionFacts, ...]  # every def and lambda, nested ones included
+    global_values: Tuple[Tuple[str, Expr], ...]  # module-level `name = value`
+    toplevel: FunctionFacts  # the module body, in order, as a pseudo-function "<module>"
+    main_block: Optional[FunctionFacts] = None  # `if __name__ == "__main__":` bodies
+    decorated: Tuple[Tuple[str, Expr], ...] = ()  # (function qualname, decorator expr)
+    extra: Dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,315 @@
+"""The ordering analysis: which field reads can run before the field is set.
+
+Input is a *resolved program*: for each context (a function, and the class of `self`
+when it runs as a method) a body in which calls already name their target contexts and
+attribute accesses already name their fields (see resolve.py). No CST, no names.
+
+Each context gets a summary over the call graph's strongly connected components,
+callees first:
+  gen      fields certainly set (assigned or checked) on every normal exit,
+  kill     fields that may be set back to None,
+  exposed  reads that can run, in this context or anything it calls or spawns, before
+           the context itself has set the field; each with the trace that reaches it.
+A caller exposes a callee's read unless the caller has set the field before the call.
+A spawned callable (thread, task, callback) may run at once, so its reads are checked
+against the state at the spawn, and its assignments never count for the spawner.
+Within an SCC the summaries start optimistic (gen = everything) and are iterated to the
+greatest fixpoint, the standard answer for a must-analysis under recursion.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
+
+import networkx as nx
+
+Ctx = Tuple[str, Optional[str]]  # (function id, class of self or None)
+
+# ---------------------------------------------------------------- resolved program
+
+
+@dataclass(frozen=True)
+class RRead:
+    field: str
+    receiver: str  # class of the object read from
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class RCall:
+    targets: Tuple[Ctx, ...]
+    line: int
+    spawn: bool = False
+
+
+@dataclass(frozen=True)
+class RGen:
+    field: str
+    line: int
+    assignment: bool  # True for a store, False for a guard that checked the value
+
+
+@dataclass(frozen=True)
+class RKill:
+    field: str
+
+
+@dataclass(frozen=True)
+class RIf:
+    true_fields: FrozenSet[str]
+    false_fields: FrozenSet[str]
+    body: tuple
+    orelse: tuple
+
+
+@dataclass(frozen=True)
+class RLoop:
+    body: tuple
+    orelse: tuple
+    infinite: bool
+    exit_fields: FrozenSet[str]
+
+
+@dataclass(frozen=True)
+class RTry:
+    body: tuple
+    handlers: Tuple[tuple, ...]
+    orelse: tuple
+    final: tuple
+    protects: bool
+
+
+@dataclass(frozen=True)
+class RExit:
+    kind: str
+
+
+# ---------------------------------------------------------------- summaries
+
+
+@dataclass(frozen=True)
+class Hop:
+    kind: str  # "call" | "spawn" | "read"
+    function: str  # callee (call/spawn) or the reading function (read)
+    line: int  # line of the call, spawn or read
+    caller: str  # function the hop happens in (its file locates `line`)
+
+
+ReadKey = Tuple[str, str, str, int, int]  # field, receiver, function, line, column
+
+
+class _Top(frozenset):
+    """The optimistic "every field" state of a must-analysis, used inside recursion."""
+
+    def __contains__(self, item) -> bool:
+        return True
+
+    def __or__(self, other):
+        return self
+
+    __ror__ = __or__
+
+    def __and__(self, other):
+        return other
+
+    __rand__ = __and__
+
+    def __sub__(self, other):
+        return self
+
+    def __eq__(self, other) -> bool:
+        return other is self
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+TOP = _Top()
+
+
+@dataclass
+class Summary:
+    gen: FrozenSet[str]
+    kill: FrozenSet[str]
+    exposed: Dict[ReadKey, Tuple[Hop, ...]]
+
+
+def _meet(a: FrozenSet[str], b: FrozenSet[str]) -> FrozenSet[str]:
+    if a is TOP:
+        return b
+    if b is TOP:
+        return a
+    return a & b
+
+
+class _Walker:
+    """Runs one context's body once, against the current summaries of its callees."""
+
+    def __init__(self, ctx: Ctx, summaries: Dict[Ctx, Summary]):
+        self.ctx = ctx
+        self.summaries = summaries
+        self.exposed: Dict[ReadKey, Tuple[Hop, ...]] = {}
+        self.kill: set = set()
+        self.returns: List[FrozenSet[str]] = []
+
+    def expose(self, key: ReadKey, trace: Tuple[Hop, ...]) -> None:
+        if key not in self.exposed:
+            self.exposed[key] = trace
+
+    def block(self, nodes: Sequence, state, protected: bool, jumps: Dict[str, list]):
+        """Walk nodes from state; return the fall-through state, or None if none."""
+        for node in nodes:
+            if isinstance(node, RRead):
+                if node.field not in state and not protected:
+                    self.expose((node.field, node.receiver, self.ctx[0], node.line, node.column),
+                                (Hop("read", self.ctx[0], node.line, self.ctx[0]),))
+            elif isinstance(node, RGen):
+                state = state | {node.field}
+            elif isinstance(node, RKill):
+                state = state - {node.field}
+                self.kill.add(node.field)
+            elif isinstance(node, RCall):
+                state = self.call(node, state, protected)
+            elif isinstance(node, RIf):
+                body = self.block(node.body, state | node.true_fields, protected, jumps)
+                orelse = self.block(node.orelse, state | node.false_fields, protected, jumps)
+                state = _join(body, orelse)
+            elif isinstance(node, RLoop):
+                state = self.loop(node, state, protected, jumps)
+            elif isinstance(node, RTry):
+                state = self.try_(node, state, protected, jumps)
+            elif isinstance(node, RExit):
+                jumps.setdefault(node.kind, []).append(state)
+                return None
+            if state is None:
+                return None
+        return state
+
+    def call(self, node: RCall, state, protected: bool):
+        gen = TOP
+        kill: set = set()
+        known = 0
+        for target in node.targets:
+            summary = self.summaries.get(target)
+            if summary is None:
+                continue
+            known += 1
+            hop = Hop("spawn" if node.spawn else "call", target[0], node.line, self.ctx[0])
+            # A None dereference inside a try that catches AttributeError is handled,
+            # unless it happens on another thread: then the handler is not on its stack.
+            if not protected or node.spawn:
+                for key, trace in summary.exposed.items():
+                    if key[0] not in state:
+                        self.expose(key, (hop,) + trace)
+            gen = _meet(gen, summary.gen)
+            kill |= summary.kill
+        if node.spawn or not known:
+            return state
+        self.kill |= kill
+        return (state - kill) | gen
+
+    def loop(self, node: RLoop, state, protected: bool, jumps):
+        inner: Dict[str, list] = {}
+        end = self.block(node.body, state, protected, inner)
+        for kind in ("return", "raise"):
+            jumps.setdefault(kind, []).extend(inner.get(kind, []))
+        if node.infinite:
+            after = None
+            for broke in inner.get("break", []):
+                after = broke if after is None else after & broke
+            return after
+        after = state
+        for other in [end] + inner.get("continue", []) + inner.get("break", []):
+            if other is not None:
+                after = after & other
+        after = after | node.exit_fields
+        if node.orelse:
+            return self.block(node.orelse, after, protected, jumps)
+        return after
+
+    def try_(self, node: RTry, state, protected: bool, jumps):
+        end = self.block(node.body, state, protected or node.protects, jumps)
+        if end is not None and node.orelse:
+            end = self.block(node.orelse, end, protected, jumps)
+        ends = [end]
+        for handler in node.handlers:
+            # A handler may start after any statement of the body: assume the least.
+            ends.append(self.block(handler, state, protected, jumps))
+        after = None
+        for other in ends:
+            after = _join(after, other)
+        if node.final:
+            start = after if after is not None else state
+            final = self.block(node.final, start, protected, jumps)
+            return final if after is not None else None
+        return after
+
+
+def _join(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
+def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary]) -> Summary:
+    walker = _Walker(ctx, summaries)
+    jumps: Dict[str, list] = {}
+    end = walker.block(body, frozenset(), False, jumps)
+    exits = ([end] if end is not None else []) + jumps.get("return", [])
+    if not exits:
+        # Never returns normally: it establishes nothing for a caller.
+        return Summary(gen=frozenset(), kill=frozenset(walker.kill), exposed=walker.exposed)
+    gen = exits[0]
+    for state in exits[1:]:
+        gen = _meet(gen, state)
+    kill = frozenset() if gen is TOP else frozenset(walker.kill - gen)
+    return Summary(gen=gen if gen is TOP else frozenset(gen), kill=kill,
+                   exposed=walker.exposed)
+
+
+def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summary],
+          nodes: Sequence[Ctx], max_rounds: int = 20) -> None:
+    """Summarize the given not-yet-summarized contexts, callees first."""
+    sub = graph.subgraph(nodes)
+    condensed = nx.condensation(sub)
+    order = list(nx.topological_sort(condensed))
+    for component in reversed(order):
+        members = sorted(condensed.nodes[component]["members"], key=_ctx_key)
+        recursive = len(members) > 1 or sub.has_edge(members[0], members[0])
+        if not recursive:
+            ctx = members[0]
+            summaries[ctx] = summarize(ctx, bodies.get(ctx, ()), summaries)
+            continue
+        for ctx in members:
+            summaries[ctx] = Summary(gen=TOP, kill=frozenset(), exposed={})
+        for _ in range(max_rounds):
+            changed = False
+            for ctx in members:
+                new = summarize(ctx, bodies.get(ctx, ()), summaries)
+                old = summaries[ctx]
+                changed = changed or not _same(old, new)
+                summaries[ctx] = new
+            if not changed:
+                break
+        else:
+            # No fixpoint within the bound: keep only what needs no proof.
+            for ctx in members:
+                old = summaries[ctx]
+                summaries[ctx] = Summary(gen=frozenset(), kill=old.kill, exposed=old.exposed)
+        for ctx in members:
+            if summaries[ctx].gen is TOP:  # only ever returns through itself: never
+                old = summaries[ctx]
+                summaries[ctx] = Summary(gen=frozenset(), kill=old.kill, exposed=old.exposed)
+
+
+def _same(old: Summary, new: Summary) -> bool:
+    same_gen = (old.gen is TOP) == (new.gen is TOP) and (
+        old.gen is TOP or frozenset(old.gen) == frozenset(new.gen))
+    return same_gen and old.kill == new.kill and old.exposed.keys() == new.exposed.keys()
+
+
+def _ctx_key(ctx: Ctx) -> Tuple[str, str]:
+    return (ctx[0], ctx[1] or "")

@@ -1,0 +1,477 @@
+"""Name and type resolution: turns a function's facts into a resolved program.
+
+libcst resolves no attributes, so this module decides what `self.api.register` denotes:
+`self` is an instance of the context's class; a field's type comes from what the class
+assigns to it (`self.api = PluginAPI(...)`), its annotations, or the annotated
+constructor parameter it is assigned from; locals from what they are bound to;
+module-level names through imports. Values are small tuples:
+
+    ("inst", class_id)  ("class", class_id)  ("func", function_id)
+    ("bound", function_id, class_id)  ("unbound", function_id, class_id)
+    ("module", name)  ("extern", dotted_name)  ("super", owner_class, self_class)
+    ("thread", callables)  ("start", callables)
+
+A context is (function id, class of self); the same method is resolved separately for
+each class that runs it, so `self.setup()` in a base class reaches the subclass's
+override.
+"""
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+from nilcheck.linter.index import THREAD_BASES, ProjectIndex, walk_nodes
+from nilcheck.linter.ir import (
+    Attr, Bind, Call, CallExpr, Exit, Expr, If, LocalFunc, Loop, ModuleFacts, Name,
+    NoneConst, Read, Store, Super, Try,
+)
+from nilcheck.linter.ordering import (
+    Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RTry,
+)
+
+Value = tuple
+_EMPTY: FrozenSet[Value] = frozenset()
+# Constructors whose callable argument runs only when the object's .start() is called.
+THREAD_FACTORIES = {
+    "threading.Thread": ("target", 1),
+    "threading.Timer": ("function", 1),
+    "multiprocessing.Process": ("target", 1),
+}
+_CALLABLE_KINDS = ("func", "bound")
+# Builtins that call nothing they are given later: passing a function to them is not a
+# callback registration (they either ignore it or call it at once, like a plain call).
+_NOT_REGISTRATIONS = {"isinstance", "issubclass", "getattr", "setattr", "hasattr", "id",
+                      "type", "repr", "str", "print", "callable", "super", "vars"}
+
+
+def resolve_class_ref(index: ProjectIndex, module: ModuleFacts, expr: Expr):
+    """("class", id) or ("extern", dotted) for a base-class or annotation expression."""
+    resolver = Resolver(index)
+    values = resolver.global_value(module, expr)
+    for value in sorted(values):
+        if value[0] in ("class", "extern"):
+            return value
+    return None
+
+
+class Resolver:
+    def __init__(self, index: ProjectIndex, spawners: Iterable[str] = (),
+                 unique_fallback: bool = True):
+        self.index = index
+        self.spawners = frozenset(spawners)
+        self.unique_fallback = unique_fallback
+        self._memo: Dict[tuple, FrozenSet[Value]] = {}
+        self._active: Set[tuple] = set()
+        self._field_memo: Dict[Tuple[str, str], FrozenSet[Value]] = {}
+        self.stored_attrs = self._stored_attrs()
+
+    def _stored_attrs(self) -> FrozenSet[str]:
+        """Attribute names assigned anywhere: only those can be late fields."""
+        names = set()
+        for _, function in self.index.functions.values():
+            for node in walk_nodes(function.body):
+                if isinstance(node, Store):
+                    names.add(node.target.attr)
+        for _, klass in self.index.classes.values():
+            names.update(name for name, _ in klass.attrs)
+        return frozenset(names)
+
+    # ------------------------------------------------------------ evaluation
+
+    def evaluate(self, ctx: Ctx, expr: Expr) -> FrozenSet[Value]:
+        key = (ctx, expr)
+        cached = self._memo.get(key)
+        if cached is not None:
+            return cached
+        if key in self._active:
+            return _EMPTY
+        self._active.add(key)
+        try:
+            result = frozenset(self._evaluate(ctx, expr))
+        finally:
+            self._active.discard(key)
+        self._memo[key] = result
+        return result
+
+    def _evaluate(self, ctx: Ctx, expr: Expr) -> Iterable[Value]:
+        if isinstance(expr, Name):
+            return self._name(ctx, expr.id)
+        if isinstance(expr, Attr):
+            values: Set[Value] = set()
+            for base in self.evaluate(ctx, expr.base):
+                values.update(self.attribute(ctx, base, expr.attr))
+            return values
+        if isinstance(expr, CallExpr):
+            return self._call_result(ctx, expr)
+        if isinstance(expr, LocalFunc):
+            return {("func", f"{self.index.module_of(ctx[0]).name}.{expr.qualname}")}
+        if isinstance(expr, Super):
+            owner = self._owner_class(ctx[0])
+            if owner is not None:
+                return {("super", owner, ctx[1] or owner)}
+        return ()
+
+    def _name(self, ctx: Ctx, name: str) -> Iterable[Value]:
+        fid, self_class = ctx
+        function = self.index.function(fid)
+        if name == function.self_name and function.kind in ("method", "property"):
+            owner = self._owner_class(fid)
+            return {("inst", self_class or owner)} if (self_class or owner) else ()
+        if name in function.local_names:
+            values: Set[Value] = set()
+            module = self.index.module_of(fid)
+            for param in function.params:
+                if param.name == name and param.annotation is not None:
+                    values.update(self.instances(module, param.annotation))
+            for bound in self.index.binds(fid).get(name, ()):
+                values.update(self.evaluate(ctx, bound))
+            return values
+        if function.parent is not None:
+            parent = f"{self.index.module_of(fid).name}.{function.parent}"
+            if parent in self.index.functions:
+                return self.evaluate((parent, self_class), Name(name))
+        return self.global_name(self.index.module_of(fid), name)
+
+    def global_value(self, module: ModuleFacts, expr: Expr) -> FrozenSet[Value]:
+        return self.evaluate((f"{module.name}.<module>", None), expr)
+
+    def global_name(self, module: ModuleFacts, name: str) -> Set[Value]:
+        index = self.index
+        for klass in module.classes:
+            if klass.qualname == name:
+                return {("class", f"{module.name}.{name}")}
+        fid = f"{module.name}.{name}"
+        if fid in index.functions and index.function(fid).parent is None \
+                and index.function(fid).owner_class is None:
+            return {("func", fid)}
+        values: Set[Value] = set()
+        for imported in module.imports:
+            if imported.local == name:
+                values.update(self._import(imported.module, imported.name))
+        if values:
+            return values
+        toplevel = (f"{module.name}.<module>", None)
+        for global_name, value in module.global_values:
+            if global_name == name:
+                values.update(self.evaluate(toplevel, value))
+        if values:
+            return values
+        for imported in module.imports:
+            if imported.local == "*" and imported.module in index.modules:
+                values.update(self.global_name(index.modules[imported.module], name))
+        if not values and not any(name == g for g, _ in module.global_values):
+            values.add(("extern", name))
+        return values
+
+    def _import(self, module_name: str, member: Optional[str]) -> Set[Value]:
+        index = self.index
+        if member is None:
+            if module_name in index.modules:
+                return {("module", module_name)}
+            return {("extern", module_name)}
+        full = f"{module_name}.{member}"
+        if module_name in index.modules:
+            found = self.global_name(index.modules[module_name], member)
+            found.discard(("extern", member))
+            if found:
+                return found
+        if full in index.modules:
+            return {("module", full)}
+        if module_name in index.modules:
+            return set()
+        return {("extern", full)}
+
+    def instances(self, module: ModuleFacts, annotation: Expr) -> Set[Value]:
+        values = set()
+        for value in self.global_value(module, annotation):
+            if value[0] == "class":
+                values.add(("inst", value[1]))
+        return values
+
+    def attribute(self, ctx: Ctx, base: Value, attr: str) -> Set[Value]:
+        index = self.index
+        kind = base[0]
+        if kind == "inst":
+            cid = base[1]
+            method = index.find_method(cid, attr)
+            if method is not None:
+                if index.function(method).kind == "property":
+                    return set(self._returns((method, cid)))
+                return {("bound", method, cid)}
+            if attr == "start" and any(b in THREAD_BASES for b in index.external_bases(cid)):
+                run = index.find_method(cid, "run")
+                return {("start", (("bound", run, cid),))} if run else set()
+            return set(self.field_values(cid, attr))
+        if kind == "class":
+            cid = base[1]
+            method = index.find_method(cid, attr)
+            if method is not None:
+                if index.function(method).kind == "staticmethod":
+                    return {("func", method)}
+                return {("unbound", method, cid)}
+            nested = f"{cid}.{attr}"
+            if nested in index.classes:
+                return {("class", nested)}
+            return set()
+        if kind == "module":
+            module = index.modules[base[1]]
+            found = self.global_name(module, attr)
+            found.discard(("extern", attr))
+            if not found and f"{base[1]}.{attr}" in index.modules:
+                found = {("module", f"{base[1]}.{attr}")}
+            return found
+        if kind == "extern":
+            return {("extern", f"{base[1]}.{attr}")}
+        if kind == "super":
+            _, owner, self_class = base
+            method = index.find_method(self_class, attr, after=owner)
+            return {("bound", method, self_class)} if method else set()
+        if kind == "thread" and attr == "start":
+            return {("start", base[1])}
+        return set()
+
+    def field_values(self, cid: str, attr: str) -> FrozenSet[Value]:
+        key = (cid, attr)
+        cached = self._field_memo.get(key)
+        if cached is not None:
+            return cached
+        self._field_memo[key] = _EMPTY  # recursion guard
+        index = self.index
+        values: Set[Value] = set()
+        for klass in index.mro(cid):
+            module, facts = index.classes[klass]
+            for _, qualname in facts.methods:
+                fid = f"{module.name}.{qualname}"
+                for stored in index.self_stores(fid).get(attr, ()):
+                    values.update(self.evaluate((fid, cid), stored))
+            for name, declared in facts.attrs:
+                if name != attr:
+                    continue
+                if declared.annotation is not None:
+                    values.update(self.instances(module, declared.annotation))
+                if declared.value is not None:
+                    values.update(self.global_value(module, declared.value))
+        result = frozenset(v for v in values if v[0] != "class" or True)
+        self._field_memo[key] = result
+        return result
+
+    def _call_result(self, ctx: Ctx, expr: CallExpr) -> Set[Value]:
+        values: Set[Value] = set()
+        for func in self.evaluate(ctx, expr.func):
+            kind = func[0]
+            if kind == "class":
+                values.add(("inst", func[1]))
+            elif kind in ("func", "bound", "unbound"):
+                target = self.callee_context(ctx, func)
+                values.update(self._returns(target))
+            elif kind == "extern" and func[1] in THREAD_FACTORIES:
+                keyword, position = THREAD_FACTORIES[func[1]]
+                targets = self._argument(expr, keyword, position)
+                if targets is not None:
+                    callables = tuple(sorted(v for v in self.evaluate(ctx, targets)
+                                             if v[0] in _CALLABLE_KINDS))
+                    if callables:
+                        values.add(("thread", callables))
+        return values
+
+    @staticmethod
+    def _argument(expr, keyword: str, position: int) -> Optional[Expr]:
+        for name, value in expr.kwargs:
+            if name == keyword:
+                return value
+        return expr.args[position] if len(expr.args) > position else None
+
+    def _returns(self, ctx: Ctx) -> Set[Value]:
+        function = self.index.function(ctx[0])
+        module = self.index.module_of(ctx[0])
+        if function.returns is not None:
+            found = self.instances(module, function.returns)
+            if found:
+                return found
+        values: Set[Value] = set()
+        for returned in function.return_values:
+            values.update(v for v in self.evaluate(ctx, returned) if v[0] == "inst")
+        return values
+
+    def _owner_class(self, fid: str) -> Optional[str]:
+        index = self.index
+        while fid in index.functions:
+            function = index.function(fid)
+            module = index.module_of(fid)
+            if function.owner_class is not None:
+                return f"{module.name}.{function.owner_class}"
+            if function.parent is None:
+                return None
+            fid = f"{module.name}.{function.parent}"
+        return None
+
+    def callee_context(self, ctx: Ctx, value: Value) -> Ctx:
+        kind = value[0]
+        if kind == "bound":
+            return (value[1], value[2])
+        if kind == "unbound":
+            return (value[1], ctx[1] if ctx[1] else value[2])
+        function = self.index.function(value[1])
+        # A closure or lambda runs with the `self` of the function that made it.
+        return (value[1], ctx[1] if function.parent is not None else None)
+
+    # ------------------------------------------------------------ resolved bodies
+
+    def resolve_body(self, ctx: Ctx) -> Tuple[tuple, List[Tuple[Ctx, bool]]]:
+        """The resolved program of a context and its outgoing (target, is_spawn) edges."""
+        edges: List[Tuple[Ctx, bool]] = []
+        body = self._block(ctx, self.index.function(ctx[0]).body, edges)
+        return body, edges
+
+    def _block(self, ctx: Ctx, block, edges) -> tuple:
+        out: list = []
+        for node in block:
+            if isinstance(node, Read):
+                out.extend(self._read(ctx, node))
+            elif isinstance(node, Store):
+                out.extend(self._store(ctx, node, edges))
+            elif isinstance(node, Call):
+                out.extend(self._call(ctx, node, edges))
+            elif isinstance(node, If):
+                out.append(RIf(self._facts(ctx, node.true_facts),
+                               self._facts(ctx, node.false_facts),
+                               self._block(ctx, node.body, edges),
+                               self._block(ctx, node.orelse, edges)))
+            elif isinstance(node, Loop):
+                out.append(RLoop(self._block(ctx, node.body, edges),
+                                 self._block(ctx, node.orelse, edges), node.infinite,
+                                 self._facts(ctx, node.exit_facts)))
+            elif isinstance(node, Try):
+                out.append(RTry(self._block(ctx, node.body, edges),
+                                tuple(self._block(ctx, h, edges) for h in node.handlers),
+                                self._block(ctx, node.orelse, edges),
+                                self._block(ctx, node.final, edges),
+                                node.catches_attribute_error))
+            elif isinstance(node, Exit):
+                out.append(RExit(node.kind))
+            elif isinstance(node, Bind):
+                continue
+        return tuple(out)
+
+    def fields_of(self, ctx: Ctx, target: Attr) -> List[Tuple[str, str]]:
+        """(field id, receiver class) pairs an attribute expression may denote."""
+        if target.attr not in self.stored_attrs:
+            return []
+        pairs = []
+        for base in sorted(self.evaluate(ctx, target.base)):
+            if base[0] != "inst":
+                continue
+            cid = base[1]
+            if self.index.find_method(cid, target.attr) is not None:
+                continue
+            owner = self.index.field_owner(cid, target.attr)
+            pairs.append((f"{owner}.{target.attr}", cid))
+        return pairs
+
+    def _read(self, ctx: Ctx, node: Read) -> List:
+        return [RRead(field, receiver, node.line, node.column)
+                for field, receiver in self.fields_of(ctx, node.target)]
+
+    def _facts(self, ctx: Ctx, facts) -> FrozenSet[str]:
+        fields = set()
+        for fact in facts:
+            if isinstance(fact, Attr):
+                fields.update(field for field, _ in self.fields_of(ctx, fact))
+        return frozenset(fields)
+
+    def _store(self, ctx: Ctx, node: Store, edges) -> List:
+        out: List = []
+        pairs = self.fields_of(ctx, node.target)
+        owners = {field for field, _ in pairs}
+        if len(owners) == 1:
+            field = pairs[0][0]
+            if isinstance(node.value, NoneConst):
+                out.append(RKill(field))
+            else:
+                out.append(RGen(field, node.line, True))
+        base_is_self = any(v[0] == "inst" and v[1] == ctx[1]
+                           for v in self.evaluate(ctx, node.target.base)) and \
+            isinstance(node.target.base, Name)
+        if not base_is_self:
+            # A callable handed to another object is a registered callback: it may be
+            # called from the moment it is stored.
+            spawned = self._callables(ctx, node.value)
+            if spawned:
+                out.append(RCall(spawned, node.line, spawn=True))
+                edges.extend((t, True) for t in spawned)
+        return out
+
+    def _callables(self, ctx: Ctx, expr: Expr) -> Tuple[Ctx, ...]:
+        targets = []
+        for value in sorted(self.evaluate(ctx, expr)):
+            if value[0] in _CALLABLE_KINDS:
+                targets.append(self.callee_context(ctx, value))
+        return tuple(dict.fromkeys(targets))
+
+    def _call(self, ctx: Ctx, node: Call, edges) -> List:
+        index = self.index
+        calls: List[Ctx] = []
+        spawns: List[Ctx] = []
+        deferred = False
+        opaque = True
+        values = self.evaluate(ctx, node.func)
+        for value in sorted(values):
+            kind = value[0]
+            if kind in ("func", "bound", "unbound"):
+                target = self.callee_context(ctx, value)
+                opaque = False
+                if index.function(target[0]).is_async and not node.awaited:
+                    spawns.append(target)  # a coroutine runs only once scheduled
+                else:
+                    calls.append(target)
+            elif kind == "class":
+                opaque = False
+                init = index.find_method(value[1], "__init__")
+                if init is not None:
+                    calls.append((init, value[1]))
+            elif kind == "start":
+                for callable_value in value[1]:
+                    spawns.append(self.callee_context(ctx, callable_value))
+            elif kind == "extern" and value[1] in THREAD_FACTORIES:
+                deferred = True
+        if not values and self.unique_fallback and isinstance(node.func, Attr):
+            target = self._unique_method(node.func)
+            if target is not None:
+                opaque = False
+                calls.append(target)
+        registering = not deferred and not (
+            isinstance(node.func, Name) and node.func.id in _NOT_REGISTRATIONS)
+        if registering:
+            for argument in list(node.args) + [value for _, value in node.kwargs]:
+                spawns.extend(self._callables(ctx, argument))
+        del opaque
+        out: List = []
+        calls = list(dict.fromkeys(calls))
+        spawns = [s for s in dict.fromkeys(spawns)]
+        if spawns:
+            out.append(RCall(tuple(spawns), node.line, spawn=True))
+            edges.extend((t, True) for t in spawns)
+        if calls:
+            out.append(RCall(tuple(calls), node.line))
+            edges.extend((t, False) for t in calls)
+        return out
+
+    def _unique_method(self, func: Attr) -> Optional[Ctx]:
+        """A call on a receiver of unknown type, to a method name that exactly one
+        project class defines, goes to that class."""
+        if func.attr.startswith("__"):
+            return None
+        if self.evaluate_base_known(func.base):
+            return None
+        owners = self.index.method_owners.get(func.attr, [])
+        if len(owners) != 1:
+            return None
+        cid = owners[0]
+        method = self.index.find_method(cid, func.attr)
+        if method is None or self.index.function(method).kind == "staticmethod":
+            return None
+        return (method, cid)
+
+    @staticmethod
+    def evaluate_base_known(base: Expr) -> bool:
+        # Receivers whose type is known to be outside the project by their shape.
+        return isinstance(base, (CallExpr, NoneConst))

@@ -1,0 +1,43 @@
+"""nilcheck's rules: one module per rule, and the code table every other part reads.
+
+The engine finds hazards; a rule gives a kind of hazard its code, its words and its
+documentation. Each rule module defines RULE (a Rule) with VALID / INVALID example
+projects that the test suite runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Tuple
+
+
+@dataclass(frozen=True)
+class Example:
+    """A tiny project: {relative path: source}; entry points as in the config key."""
+
+    files: Dict[str, str]
+    entry_points: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str  # describes the hazard, not the fix
+    summary: str  # one line
+    severity: str
+    # Full documentation in markdown with ruff's headings: What it does / Why is this
+    # bad? / Example / Use instead / Known problems / Options.
+    docs: str
+    valid: Tuple[Example, ...] = field(default=())
+    invalid: Tuple[Example, ...] = field(default=())
+
+
+def _load() -> Dict[str, Rule]:
+    from nilcheck.rules import nil001
+
+    table = {}
+    for module in (nil001,):
+        table[module.RULE.code] = module.RULE
+    return table
+
+
+RULES: Dict[str, Rule] = _load()
