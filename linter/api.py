@@ -1,0 +1,179 @@
+"""The whole scan pipeline except formatting: root, config, discovery, analysis, then the
+filters that decide what is reported (rules, explicit paths, suppressions, baseline).
+
+The CLI is a thin layer over scan(); other tools can call it directly.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+
+from nilcheck.linter import engine
+from nilcheck.linter.baseline import filter_baselined, load_baseline
+from nilcheck.linter.config import (
+    entry_point_problem,
+    find_project_root,
+    known_rule_codes,
+    load_config,
+    rule_code_problem,
+)
+from nilcheck.linter.discovery import discover_files, relpath
+from nilcheck.linter.fileio import read_source_lines
+from nilcheck.linter.ftypes import AnalysisSettings, ConfigError, Finding, ScanResult
+from nilcheck.linter.suppression import (
+    Suppression,
+    matching_suppression,
+    parse_suppressions,
+    unused_suppressions,
+)
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass
+class ScanOutcome:
+    result: ScanResult  # what is reported, sorted
+    root: Path
+    unused_suppressions: List[Tuple[str, int]] = field(default_factory=list)  # (file, line)
+    suppressed: int = 0  # findings hidden by a comment
+    baselined: int = 0  # findings hidden by the baseline
+
+
+def scan(
+    paths: Sequence[PathLike] = (),
+    *,
+    entry: Sequence[str] = (),
+    select: Optional[Sequence[str]] = None,
+    ignore: Optional[Sequence[str]] = None,
+    baseline: Optional[PathLike] = None,
+    jobs: Optional[int] = None,
+    use_cache: bool = True,
+    show_unused: bool = False,
+    use_baseline: bool = True,
+) -> ScanOutcome:
+    """Analyse the project that holds paths[0] and return what should be reported.
+
+    CLI values (entry, select, ignore, baseline) override the configuration's.
+    use_baseline=False ignores every baseline, for writing a new one. Raises ConfigError.
+    """
+    started = time.perf_counter()
+    given = [Path(path) for path in (paths or ["."])]
+    for path in given:
+        if not path.exists():
+            raise ConfigError(f"path {str(path)!r} does not exist")
+    root = find_project_root(given)
+    config = load_config(root)
+
+    for value in entry:
+        problem = entry_point_problem(value)
+        if problem:
+            raise ConfigError(f"--entry: {problem}")
+    selected = _checked_codes("--select", select) if select is not None else config.select
+    ignored = _checked_codes("--ignore", ignore) if ignore is not None else config.ignore
+    baseline_path = Path(baseline) if baseline is not None else config.baseline
+    # Loaded before the analysis, so a bad baseline fails fast.
+    recorded = load_baseline(baseline_path) if use_baseline and baseline_path else None
+
+    files, discovery_errors = discover_files(root, config.exclude)
+    settings = AnalysisSettings(
+        root=root,
+        files=tuple(files),
+        entry_points=tuple(entry) or config.entry_points,
+        initializer_methods=config.initializer_methods,
+        spawners=config.spawners,
+        project_scripts=config.project_scripts,
+        jobs=jobs if jobs else (os.cpu_count() or 1),
+        use_cache=use_cache,
+    )
+    analysed = engine.analyze(settings)
+
+    in_scope = _scope(root, given)
+    active = set(known_rule_codes() if selected is None else selected) - set(ignored)
+    findings = [
+        finding
+        for finding in analysed.findings
+        if finding.rule in active and _finding_in_scope(finding, in_scope)
+    ]
+    errors = sorted(
+        {error for error in (*analysed.errors, *discovery_errors) if in_scope(error.file)},
+        key=lambda error: error.sort_key,
+    )
+
+    suppressions = _SuppressionIndex(root)
+    reported = [finding for finding in findings if not suppressions.hides(finding)]
+    unused: List[Tuple[str, int]] = []
+    if show_unused:
+        rels = [relpath(root, path) for path in files]
+        unused = unused_suppressions(
+            {rel: suppressions.of(rel) for rel in rels if in_scope(rel)}, findings
+        )
+    after_baseline = filter_baselined(reported, recorded) if recorded is not None else reported
+
+    result = ScanResult(
+        findings=sorted(after_baseline, key=lambda finding: finding.sort_key),
+        errors=errors,
+        files=analysed.files,
+        seconds=time.perf_counter() - started,
+    )
+    return ScanOutcome(
+        result=result,
+        root=root,
+        unused_suppressions=unused,
+        suppressed=len(findings) - len(reported),
+        baselined=len(reported) - len(after_baseline),
+    )
+
+
+def _checked_codes(option: str, codes: Iterable[str]) -> Tuple[str, ...]:
+    checked = tuple(code.strip().upper() for code in codes if code.strip())
+    for code in checked:
+        problem = rule_code_problem(code)
+        if problem:
+            raise ConfigError(f"{option}: {problem}")
+    return checked
+
+
+def _scope(root: Path, given: Sequence[Path]):
+    """A predicate on relative paths: inside one of the given paths.
+
+    Naming the root (or nothing) reports everything; naming files or subdirectories
+    reports only findings that touch them, while the whole project is still analysed.
+    """
+    files = set()
+    directories = set()
+    for path in given:
+        rel = relpath(root, path)
+        if rel == "." or rel == "":
+            return lambda rel: True
+        if rel.startswith("../"):
+            raise ConfigError(f"path {str(path)!r} is outside the project root {str(root)!r}")
+        (directories if path.is_dir() else files).add(rel)
+    prefixes = tuple(f"{directory}/" for directory in sorted(directories))
+
+    def in_scope(rel: str) -> bool:
+        return rel in files or rel.startswith(prefixes)
+
+    return in_scope
+
+
+def _finding_in_scope(finding: Finding, in_scope) -> bool:
+    return in_scope(finding.file) or any(in_scope(step.file) for step in finding.trace)
+
+
+class _SuppressionIndex:
+    """Suppression comments per file, each file read and parsed at most once."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._by_file: Dict[str, Mapping[int, Suppression]] = {}
+
+    def of(self, rel: str) -> Mapping[int, Suppression]:
+        if rel not in self._by_file:
+            self._by_file[rel] = parse_suppressions(read_source_lines(self._root / rel))
+        return self._by_file[rel]
+
+    def hides(self, finding: Finding) -> bool:
+        return matching_suppression(finding, self.of(finding.file)) is not None

@@ -1,0 +1,186 @@
+"""The `nilcheck` command: scan, rules, explain.
+
+Exit codes follow CONTRACT.md: 0 no findings, 1 findings, 2 nilcheck could not run.
+Every failure is one `nilcheck: error: ...` line on stderr, never a traceback.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Callable, Optional, Tuple
+
+import click
+
+from nilcheck.linter.ftypes import ConfigError, ScanResult
+
+FORMATS = ("text", "json", "sarif", "github", "markdown")
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("nilcheck")
+    except Exception:  # not installed as a distribution, e.g. run from a checkout
+        return "unknown"
+
+
+def _fail(message: str, kind: str = "error") -> "click.exceptions.Exit":
+    click.echo(f"nilcheck: {kind}: {' '.join(message.split())}", err=True)
+    return click.exceptions.Exit(EXIT_ERROR)
+
+
+def _guarded(command: Callable) -> Callable:
+    """Turn ConfigError, OSError and any unexpected exception into one line and exit 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except ConfigError as error:
+            raise _fail(str(error)) from None
+        except Exception as error:  # the promise is "never a traceback"
+            raise _fail(f"{type(error).__name__}: {error}", kind="internal error") from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", prog_name="nilcheck")
+def main() -> None:
+    """Find fields read before their late initializer runs on a program's startup paths."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, metavar="[PATH]...")
+@click.option("--entry", "entries", multiple=True, metavar="MODULE:QUALNAME",
+              help="Startup entry point; repeatable. Overrides the configured ones.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE instead of stdout.")
+@click.option("--select", metavar="CODES", help="Comma-separated rule codes to report.")
+@click.option("--ignore", metavar="CODES", help="Comma-separated rule codes not to report.")
+@click.option("--baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Do not report findings recorded in FILE.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, path_type=Path),
+              help="Record every current finding in FILE and exit 0.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes [default: CPUs].")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the analysis cache.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Print no report; the exit code (and --output) carry the result.")
+@click.option("--show-unused-suppressions", is_flag=True,
+              help="Warn on stderr about `# nilcheck: ignore` comments that hide nothing.")
+@click.option("--diff", is_flag=True, help="Show fixes as a diff (not implemented yet).")
+@click.option("--fix", is_flag=True, help="Apply fixes (not implemented yet).")
+@_guarded
+def scan(
+    paths: Tuple[str, ...],
+    entries: Tuple[str, ...],
+    fmt: str,
+    output: Optional[Path],
+    select: Optional[str],
+    ignore: Optional[str],
+    baseline: Optional[Path],
+    write_baseline: Optional[Path],
+    jobs: Optional[int],
+    no_cache: bool,
+    exit_zero: bool,
+    quiet: bool,
+    show_unused_suppressions: bool,
+    diff: bool,
+    fix: bool,
+) -> None:
+    """Analyse the project holding PATH (default: .) and report init-order nil hazards."""
+    if diff and fix:
+        raise _fail("--diff and --fix are mutually exclusive")
+    if diff or fix:
+        raise _fail(f"{'--diff' if diff else '--fix'} is not implemented yet")
+
+    from nilcheck.linter import api
+    from nilcheck.linter.config import split_codes
+
+    outcome = api.scan(
+        list(paths),
+        entry=entries,
+        select=split_codes([select]) if select is not None else None,
+        ignore=split_codes([ignore]) if ignore is not None else None,
+        baseline=baseline,
+        jobs=jobs,
+        use_cache=not no_cache,
+        show_unused=show_unused_suppressions,
+        use_baseline=write_baseline is None,
+    )
+    for file, line in outcome.unused_suppressions:
+        click.echo(f"{file}:{line}: warning: unused suppression comment", err=True)
+
+    if write_baseline is not None:
+        from nilcheck.linter.baseline import write_baseline as write
+
+        _write_or_fail(write_baseline, lambda: write(write_baseline, outcome.result.findings))
+        if not quiet:
+            count = len(outcome.result.findings)
+            click.echo(f"nilcheck: recorded {count} finding{'s' * (count != 1)} in {write_baseline}", err=True)
+        raise click.exceptions.Exit(EXIT_CLEAN)
+
+    report = _render(fmt, outcome.result, outcome.root)
+    if output is not None:
+        from nilcheck.linter.fileio import write_text_atomic
+
+        _write_or_fail(output, lambda: write_text_atomic(output, report))
+    elif not quiet and report:
+        click.echo(report, nl=not report.endswith("\n"))
+    raise click.exceptions.Exit(_exit_code(outcome.result, exit_zero))
+
+
+def _render(fmt: str, result: ScanResult, root: Path) -> str:
+    # Imported when needed, so `rules`, `explain` and `--version` work without it.
+    from nilcheck.linter.reporters import render
+
+    return render(fmt, result, root)
+
+
+def _write_or_fail(path: Path, write: Callable[[], None]) -> None:
+    try:
+        write()
+    except OSError as error:
+        raise ConfigError(f"cannot write {path}: {error.strerror or error}") from None
+
+
+def _exit_code(result: ScanResult, exit_zero: bool) -> int:
+    if result.findings and not exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+@main.command()
+@_guarded
+def rules() -> None:
+    """List every rule: code, name, one-line summary."""
+    from nilcheck.rules import RULES
+
+    width = max((len(rule.name) for rule in RULES.values()), default=0)
+    for code in sorted(RULES):
+        rule = RULES[code]
+        click.echo(f"{code}  {rule.name.ljust(width)}  {rule.summary}".rstrip())
+
+
+@main.command()
+@click.argument("code")
+@_guarded
+def explain(code: str) -> None:
+    """Print the full documentation of rule CODE."""
+    from nilcheck.rules import RULES
+
+    rule = RULES.get(code.strip().upper())
+    if rule is None:
+        raise ConfigError(f"unknown rule code {code!r} (known codes: {', '.join(sorted(RULES))})")
+    click.echo(rule.docs.strip("\n"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
