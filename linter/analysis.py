@@ -97,31 +97,40 @@ class Analysis:
     # ------------------------------------------------------------ hazards
 
     def hazards(self, entries: Sequence[Entry]) -> List[Hazard]:
+        reachable: Dict[Entry, Set[Ctx]] = {}
+        for entry in entries:
+            if entry.ctx[0] in self.index.functions:
+                self.summary(entry.ctx)
+                reachable[entry] = nx.descendants(self.graph, entry.ctx) | {entry.ctx}
+        anywhere: Set[Ctx] = set().union(*reachable.values()) if reachable else set()
         found: Dict[Tuple[str, str, int, int], Hazard] = {}
         for entry in entries:
-            for hazard in self._entry_hazards(entry):
+            if entry not in reachable:
+                continue
+            for hazard in self._entry_hazards(entry, reachable[entry], anywhere):
                 key = (hazard.field, hazard.read_function, hazard.line, hazard.column)
                 if key not in found:
                     found[key] = hazard
         return [found[key] for key in sorted(found)]
 
-    def _entry_hazards(self, entry: Entry) -> List[Hazard]:
-        if entry.ctx[0] not in self.index.functions:
-            return []
+    def _entry_hazards(self, entry: Entry, reachable: Set[Ctx],
+                       anywhere: Set[Ctx]) -> List[Hazard]:
         summary = self.summary(entry.ctx)
         ready: Set[str] = set()
         for ctx in entry.prelude:
             if ctx[0] in self.index.functions:
                 ready |= self.summary(ctx).gen
-        reachable = nx.descendants(self.graph, entry.ctx) | {entry.ctx}
         hazards = []
         for key in sorted(summary.exposed):
             field, receiver, function, line, column = key
             if field in ready or field in self.constructor_gen(receiver):
                 continue  # set before the entry runs, or by every constructor
-            initializer = self._initializer(field, reachable, entry.ctx)
+            # The initializer this entry runs too late; or, when this entry never runs
+            # one, the one another entry point runs (this entry then reads before it).
+            initializer = self._initializer(field, reachable, entry.ctx) or \
+                self._initializer(field, anywhere, None)
             if initializer is None:
-                continue  # never initialized on this entry's paths: not this rule's case
+                continue  # no entry point ever initializes it: not this rule's case
             hazards.append(Hazard(
                 field=field, receiver=receiver, read_function=function, line=line,
                 column=column, entry=entry, trace=summary.exposed[key],
@@ -129,9 +138,9 @@ class Analysis:
                 initializer_call=initializer[2]))
         return hazards
 
-    def _initializer(self, field: str, reachable: Set[Ctx], entry: Ctx):
-        """The first context reachable from the entry that assigns field, with the
-        line of the assignment and the call site that starts it."""
+    def _initializer(self, field: str, reachable: Set[Ctx], entry: Optional[Ctx]):
+        """The first context among `reachable` that assigns field, with the line of the
+        assignment and the call site (on a path from entry) that starts it."""
         candidates = []
         for ctx in reachable:
             line = self.assignments(ctx).get(field)
@@ -141,7 +150,7 @@ class Analysis:
             return None
         path, line, ctx = min(candidates, key=lambda c: (c[0], c[1], c[2][0], c[2][1] or ""))
         call_site = None
-        if ctx != entry:
+        if entry is not None and ctx != entry:
             route = nx.shortest_path(self.graph, entry, ctx)
             caller, callee = route[-2], route[-1]
             call_site = (caller[0], self._call_line(caller, callee))

@@ -590,8 +590,8 @@ class ModuleConverter:
         inner: List = out
         wrappers = []
         for condition in clause.ifs:
-            self.expr(condition.search, inner)
-            truthy, falsy = self.facts(condition.search)
+            self.expr(condition.test, inner)
+            truthy, falsy = self.facts(condition.test)
             nested: List = []
             wrappers.append((truthy, falsy, inner, nested))
             inner = nested

@@ -39,6 +39,9 @@ class ProjectIndex:
         self._binds: Dict[str, Dict[str, List]] = {}
         self._self_stores: Dict[str, Dict[str, List]] = {}
         self._mro: Dict[str, Tuple[List[str], List[str]]] = {}
+        # Set by the Resolver: base-class expressions need name resolution, which needs
+        # the index; the callback breaks the cycle.
+        self.base_resolver = lambda module, expr: None
 
     # ------------------------------------------------------------ functions
 
@@ -93,10 +96,8 @@ class ProjectIndex:
         module, klass = self.classes[cid]
         order: List[str] = [cid]
         external: List[str] = []
-        from nilcheck.linter.resolve import resolve_class_ref  # local: avoids a cycle
-
         for base in klass.bases:
-            target = resolve_class_ref(self, module, base)
+            target = self.base_resolver(module, base)
             if target is None:
                 continue
             kind, name = target

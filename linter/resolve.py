@@ -43,19 +43,9 @@ _NOT_REGISTRATIONS = {"isinstance", "issubclass", "getattr", "setattr", "hasattr
                       "type", "repr", "str", "print", "callable", "super", "vars"}
 
 
-def resolve_class_ref(index: ProjectIndex, module: ModuleFacts, expr: Expr):
-    """("class", id) or ("extern", dotted) for a base-class or annotation expression."""
-    resolver = Resolver(index)
-    values = resolver.global_value(module, expr)
-    for value in sorted(values):
-        if value[0] in ("class", "extern"):
-            return value
-    return None
-
-
 class Resolver:
     def __init__(self, index: ProjectIndex, spawners: Iterable[str] = (),
-                 unique_fallback: bool = True):
+                 unique_fallback: bool = False):
         self.index = index
         self.spawners = frozenset(spawners)
         self.unique_fallback = unique_fallback
@@ -63,6 +53,14 @@ class Resolver:
         self._active: Set[tuple] = set()
         self._field_memo: Dict[Tuple[str, str], FrozenSet[Value]] = {}
         self.stored_attrs = self._stored_attrs()
+        index.base_resolver = self.class_ref
+
+    def class_ref(self, module: ModuleFacts, expr: Expr):
+        """("class", id) or ("extern", dotted) for a base-class expression."""
+        for value in sorted(self.global_value(module, expr)):
+            if value[0] in ("class", "extern"):
+                return value
+        return None
 
     def _stored_attrs(self) -> FrozenSet[str]:
         """Attribute names assigned anywhere: only those can be late fields."""
