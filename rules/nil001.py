@@ -1,0 +1,308 @@
+"""NIL001: a field is read on a startup path before the late initializer that sets it.
+
+The example projects below are run by tests/test_rule_examples.py: valid ones must give
+no findings, invalid ones exactly the lines marked `# expect: NIL001`.
+"""
+from __future__ import annotations
+
+from textwrap import dedent
+from typing import Dict, Optional
+
+from nilcheck.rules import Example, Rule
+
+
+def _project(entry: str, main: str, extra: Optional[Dict[str, str]] = None) -> Example:
+    """A one-package project `app` whose app/main.py is `main`, started at `entry`."""
+    pyproject = dedent(
+        f"""\
+        [project]
+        name = "app"
+        version = "0.1.0"
+
+        [tool.nilcheck]
+        entry-points = ["{entry}"]
+        """
+    )
+    files = {"pyproject.toml": pyproject, "app/__init__.py": "", "app/main.py": dedent(main)}
+    files.update({path: dedent(source) for path, source in (extra or {}).items()})
+    return Example(files=files, entry_points=(entry,))
+
+
+DOCS = """\
+## What it does
+Checks that a field which is still `None` (or not yet assigned) when its object's
+constructor returns is not dereferenced on a startup path before the method that gives
+it its real value — its *late initializer* — has run. A field is late when `__init__`
+sets it to `None`, a class body declares it `= None` or only annotates it, a dataclass
+field defaults to `None`, or `__init__` assigns it only on some paths, and some other
+method (or code outside the class) assigns it later.
+
+Starting from the project's entry points, nilcheck follows calls in order — through
+methods, constructors, inherited and imported code — and treats threads, timers,
+executor jobs, asyncio tasks, event-loop callbacks, signal and `atexit` handlers, and
+callbacks handed to other objects as code that may run at any moment after the statement
+that spawns it. A read is reported when it can run before the initializer has run on
+every path leading to it; each finding carries the trace from the entry point to the read.
+
+## Why is this bad?
+Code that runs during startup often reaches objects that are only half wired: a recovery
+step starts background watchers, a warm-up request runs before the connection is opened,
+a callback is registered before its dependency is set. The read works in tests, where
+the slow path never fires early, and crashes in production with
+`AttributeError: 'NoneType' object has no attribute ...` when a thread or callback wins
+the race. containerd shipped exactly this bug (PR #10401): exit monitors started during
+recovery reached the NRI API's CRI field before `Register()` set it.
+
+## Example
+```python
+class PluginAPI:
+    def __init__(self):
+        self.host = None  # set by attach()
+
+    def attach(self, host):
+        self.host = host
+
+    def notify_exit(self, task):
+        self.host.forget(task)  # NIL001: can run before attach()
+
+
+class Server:
+    def __init__(self):
+        self.plugins = PluginAPI()
+
+    def start(self):
+        for task in self.running_tasks():
+            threading.Thread(target=self.on_task_exit, args=(task,)).start()
+        self.plugins.attach(self)
+
+    def on_task_exit(self, task):
+        task.wait()
+        self.plugins.notify_exit(task)
+```
+
+## Use instead
+Pass the dependency to the constructor, so the field is never `None`:
+```python
+class PluginAPI:
+    def __init__(self, host):
+        self.host = host
+
+
+class Server:
+    def __init__(self):
+        self.plugins = PluginAPI(host=self)
+```
+If the field must stay optional, call the initializer before anything that can reach
+the read is started, or guard the read (`if self.host is None: return`).
+
+## Known problems
+- Guards are understood within one function only: a check in the caller does not
+  protect a read in the callee.
+- Instances are tracked per class, not per object: once the initializer has run for one
+  instance of a class, reads through every instance of that class count as safe.
+- Dynamic attribute access (`setattr`, `__dict__`, `getattr` with a computed name) and
+  decorators that call or register the functions they wrap are not modelled.
+- Calls into code outside the project are opaque: a library that calls back into your
+  code is not followed unless the callback is passed to it or configured as a spawner.
+
+## Options
+- `initializer-methods` (list of method names): extra names that mark a late
+  initializer. This is only a hint; any method that assigns the field counts.
+- `spawners` (list of qualified callables, e.g. `"mylib.run_later"`): extra functions
+  whose callable arguments run later or concurrently, like `threading.Thread`.
+"""
+
+
+VALID = (
+    # Constructor injection: the field is never None, even in a thread started at once.
+    _project(
+        "app.main:Server.start",
+        """\
+        import threading
+
+
+        class PluginAPI:
+            def __init__(self, host):
+                self.host = host
+
+            def notify_exit(self, task):
+                self.host.forget(task)
+
+
+        class Server:
+            def __init__(self, tasks):
+                self.tasks = list(tasks)
+                self.plugins = PluginAPI(self)
+
+            def forget(self, task):
+                self.tasks.remove(task)
+
+            def start(self):
+                for task in list(self.tasks):
+                    threading.Thread(target=self.plugins.notify_exit, args=(task,)).start()
+        """,
+    ),
+    # The read is guarded in the same function.
+    _project(
+        "app.main:main",
+        """\
+        import smtplib
+
+
+        class Notifier:
+            def __init__(self):
+                self.smtp = None
+
+            def connect(self, host):
+                self.smtp = smtplib.SMTP(host)
+
+            def notify(self, to, body):
+                if self.smtp is None:
+                    return
+                self.smtp.sendmail("noreply@example.com", [to], body)
+
+
+        def main():
+            notifier = Notifier()
+            notifier.notify("ops@example.com", "starting")
+            notifier.connect("smtp.internal")
+        """,
+    ),
+    # The thread is created early but started only after the initializer ran.
+    _project(
+        "app.main:Worker.start",
+        """\
+        import threading
+
+        from app.feed import ChangeFeed
+
+
+        class Worker:
+            def __init__(self, url):
+                self.url = url
+                self.feed = None
+                self.poller = threading.Thread(target=self.poll, daemon=True)
+
+            def connect(self):
+                self.feed = ChangeFeed(self.url)
+
+            def poll(self):
+                for change in self.feed.changes():
+                    print(change)
+
+            def start(self):
+                self.connect()
+                self.poller.start()
+        """,
+        extra={
+            "app/feed.py": """\
+            class ChangeFeed:
+                def __init__(self, url):
+                    self.url = url
+
+                def changes(self):
+                    return []
+            """,
+        },
+    ),
+)
+
+
+INVALID = (
+    # A synchronous read before the initializer on the entry path.
+    _project(
+        "app.main:Scheduler.run",
+        """\
+        import time
+
+
+        class Scheduler:
+            def __init__(self, leftover):
+                self.leftover = leftover
+                self.clock = None
+
+            def start(self):
+                self.clock = time
+
+            def requeue(self, name, interval):
+                return self.clock.time() + interval  # expect: NIL001
+
+            def run(self):
+                for name, interval in self.leftover:
+                    self.requeue(name, interval)
+                self.start()
+        """,
+    ),
+    # A thread spawned before the initializer reads the field (containerd PR #10401).
+    _project(
+        "app.main:Server.start",
+        """\
+        import threading
+
+        from app.plugins import PluginAPI
+
+
+        class Server:
+            def __init__(self, tasks):
+                self.tasks = list(tasks)
+                self.plugins = PluginAPI()
+
+            def forget(self, task):
+                self.tasks.remove(task)
+
+            def start(self):
+                for task in list(self.tasks):
+                    threading.Thread(target=self.on_task_exit, args=(task,)).start()
+                self.plugins.attach(self)
+
+            def on_task_exit(self, task):
+                task.wait()
+                self.plugins.notify_exit(task)
+        """,
+        extra={
+            "app/plugins.py": """\
+            class PluginAPI:
+                def __init__(self):
+                    self.host = None  # set by attach()
+
+                def attach(self, host):
+                    self.host = host
+
+                def notify_exit(self, task):
+                    self.host.forget(task)  # expect: NIL001
+            """,
+        },
+    ),
+    # An initializer called on only some paths does not make the later read safe.
+    _project(
+        "app.main:Forwarder.start",
+        """\
+        import socket
+
+
+        class Forwarder:
+            def __init__(self, settings):
+                self.settings = settings
+                self.upstream = None
+
+            def connect(self):
+                self.upstream = socket.create_connection((self.settings["host"], 514))
+
+            def start(self):
+                if self.settings.get("host"):
+                    self.connect()
+                self.upstream.sendall(b"forwarder online")  # expect: NIL001
+        """,
+    ),
+)
+
+
+RULE = Rule(
+    code="NIL001",
+    name="field-read-before-late-initializer",
+    summary="A field that is None after construction is read on a startup path before its late initializer runs",
+    severity="error",
+    docs=DOCS,
+    valid=VALID,
+    invalid=INVALID,
+)
