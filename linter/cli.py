@@ -6,6 +6,7 @@ Every failure is one `nilcheck: error: ...` line on stderr, never a traceback.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Optional, Tuple
@@ -13,8 +14,8 @@ from typing import Callable, Optional, Tuple
 import click
 
 from nilcheck.linter.ftypes import ConfigError, ScanResult
+from nilcheck.linter.reporters import FORMATS, render
 
-FORMATS = ("text", "json", "sarif", "github", "markdown")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
@@ -71,6 +72,8 @@ def main() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes [default: CPUs].")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the analysis cache.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--color/--no-color", default=None,
+              help="Colour the text report [default: only on a terminal, unless NO_COLOR is set].")
 @click.option("--quiet", "-q", is_flag=True,
               help="Print no report; the exit code (and --output) carry the result.")
 @click.option("--show-unused-suppressions", is_flag=True,
@@ -90,6 +93,7 @@ def scan(
     jobs: Optional[int],
     no_cache: bool,
     exit_zero: bool,
+    color: Optional[bool],
     quiet: bool,
     show_unused_suppressions: bool,
     diff: bool,
@@ -127,21 +131,39 @@ def scan(
             click.echo(f"nilcheck: recorded {count} finding{'s' * (count != 1)} in {write_baseline}", err=True)
         raise click.exceptions.Exit(EXIT_CLEAN)
 
-    report = _render(fmt, outcome.result, outcome.root)
+    colored = _use_color(color, fmt, output)
+    report = _render(fmt, outcome.result, outcome.root, color=colored)
     if output is not None:
         from nilcheck.linter.fileio import write_text_atomic
 
         _write_or_fail(output, lambda: write_text_atomic(output, report))
     elif not quiet and report:
-        click.echo(report, nl=not report.endswith("\n"))
+        # color= stops click from stripping the escapes that --color asked for on a pipe.
+        click.echo(report, nl=not report.endswith("\n"), color=colored)
     raise click.exceptions.Exit(_exit_code(outcome.result, exit_zero))
 
 
-def _render(fmt: str, result: ScanResult, root: Path) -> str:
-    # Imported when needed, so `rules`, `explain` and `--version` work without it.
-    from nilcheck.linter.reporters import render
+def _render(fmt: str, result: ScanResult, root: Path, *, color: bool = False) -> str:
+    return render(fmt, result, root, color=color)
 
-    return render(fmt, result, root)
+
+def _use_color(flag: Optional[bool], fmt: str, output: Optional[Path]) -> bool:
+    """Only the text format has colour. --color/--no-color decide; by default colour goes
+    only to a terminal on stdout, and never when NO_COLOR is set (no-color.org)."""
+    if fmt != "text":
+        return False
+    if flag is not None:
+        return flag
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return _stdout_is_terminal()
+
+
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced by an object without it, or closed
+        return False
 
 
 def _write_or_fail(path: Path, write: Callable[[], None]) -> None:

@@ -52,13 +52,17 @@ class Config:
 def find_project_root(paths: Sequence[os.PathLike] | Sequence[str]) -> Path:
     """The nearest directory at or above the first path that holds a pyproject.toml.
 
-    Without one, the path itself when it is a directory, else its directory.
+    Without one, the root of the git work tree that holds the first path: a repository
+    without pyproject.toml is still one project, and pre-commit passes files from anywhere
+    in it. Without either, the first path when it is a directory, else its directory.
     """
-    first = Path(paths[0]) if paths else Path(".")
-    first = first.resolve()
+    first = Path(paths[0]).resolve() if paths else Path(".").resolve()
     start = first if first.is_dir() else first.parent
     for candidate in (start, *start.parents):
         if (candidate / PYPROJECT).is_file():
+            return candidate
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():  # a directory, or a file in worktrees and submodules
             return candidate
     return start
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 import types
+from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -117,10 +120,10 @@ class CannedEngine:
         return ScanResult(findings=list(self.findings), errors=list(self.errors), files=len(settings.files))
 
 
-def fake_render(fmt, result, root):
+def fake_render(fmt, result, root, color=False):
     lines = [f"{f.file}:{f.line}: {f.rule}" for f in result.findings]
     lines += [f"{e.file}:{e.line}: error: {e.message}" for e in result.errors]
-    return f"[{fmt}]\n" + "".join(line + "\n" for line in lines)
+    return f"[{fmt}{' color' * color}]\n" + "".join(line + "\n" for line in lines)
 
 
 @pytest.fixture
@@ -209,13 +212,81 @@ def test_findings_are_sorted(project, canned):
     ]
 
 
-def test_real_json_reporter_when_present(project, monkeypatch):
-    pytest.importorskip("nilcheck.linter.reporters")
+def test_real_json_reporter(project, monkeypatch):
     monkeypatch.setattr(engine, "analyze", CannedEngine([make_finding()]))
     result = run("scan", "--format", "json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert [f["line"] for f in document["findings"]] == [9]
+
+
+# --- colour --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """Pretend stdout is (or is not) a terminal; NO_COLOR starts unset."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+    def set_terminal(is_terminal: bool) -> None:
+        monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: is_terminal)
+
+    set_terminal(True)
+    return set_terminal
+
+
+def test_text_on_a_terminal_is_coloured(project, canned, terminal):
+    canned([make_finding()])
+    assert run("scan").stdout.startswith("[text color]\n")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--format", "json"),  # only text has colour, --color or not
+        ("--format", "sarif", "--color"),
+        ("--no-color",),
+    ],
+)
+def test_no_colour_for_other_formats_or_no_color(project, canned, terminal, args):
+    canned([make_finding()])
+    assert " color]" not in run("scan", *args).stdout
+
+
+def test_no_colour_with_no_color_env_or_off_a_terminal(project, canned, terminal, monkeypatch):
+    canned([make_finding()])
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert run("scan").stdout.startswith("[text]\n")
+    assert run("scan", "--color").stdout.startswith("[text color]\n")  # the flag wins
+    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: an empty value does not count
+    assert run("scan").stdout.startswith("[text color]\n")
+    monkeypatch.delenv("NO_COLOR")
+    terminal(False)
+    assert run("scan").stdout.startswith("[text]\n")
+
+
+def test_no_colour_in_output_file_unless_asked(project, canned, terminal):
+    canned([make_finding()])
+    run("scan", "--output", "report.txt")
+    assert (project / "report.txt").read_text().startswith("[text]\n")
+    run("scan", "--output", "report.txt", "--color")
+    assert (project / "report.txt").read_text().startswith("[text color]\n")
+
+
+def test_forced_colour_survives_a_pipe(project, monkeypatch, terminal):
+    """click.echo strips ANSI escapes off a terminal; --color must keep them."""
+    terminal(False)
+    monkeypatch.setattr(engine, "analyze", CannedEngine([make_finding()]))
+    coloured = run("scan", "--color").stdout.splitlines()
+    plain = run("scan").stdout.splitlines()
+    assert "\x1b[" in coloured[0] and "\x1b[" not in "".join(plain)
+    assert click.unstyle(coloured[0]) == plain[0]
+
+
+def test_formats_are_the_reporters():
+    from nilcheck.linter import reporters
+
+    assert cli.FORMATS is reporters.FORMATS
 
 
 # --- settings passed to the engine ------------------------------------------------------
@@ -352,6 +423,72 @@ def test_explicit_files_restrict_reported_findings(project, canned):
     assert len(fake.settings.files) == 4
     assert run("scan", "app").exit_code == 1
     assert run("scan", ".").exit_code == 1
+
+
+def test_file_outside_any_project_is_its_own_project(tmp_path, canned, monkeypatch):
+    """No pyproject.toml and no repository above: the file's directory is the root."""
+    loose = tmp_path / "scripts"
+    loose.mkdir()
+    (loose / "tool.py").write_text("x = 1\n")
+    (loose / "other.py").write_text("y = 2\n")
+    monkeypatch.chdir(tmp_path)
+    finding = dataclasses.replace(
+        make_finding(line=3, file="tool.py"),
+        trace=(TraceStep("entry", "tool.__main__", "tool.py", 5), TraceStep("read", "tool.f", "tool.py", 3)),
+    )
+    fake = canned([finding])
+    result = run("scan", "scripts/tool.py")
+    assert result.exit_code == 1
+    assert result.stdout == "[text]\ntool.py:3: NIL001\n"
+    assert fake.settings.root == loose.resolve()
+    assert sorted(p.name for p in fake.settings.files) == ["other.py", "tool.py"]
+    assert run("scan", "scripts/other.py").exit_code == 0
+
+
+def test_repository_without_pyproject_is_one_project(tmp_path, canned, monkeypatch):
+    """pre-commit passes files from anywhere in a repository that has no pyproject.toml:
+    the repository root is the project, whatever the order of the files."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "app" / "sub").mkdir(parents=True)
+    for name in ("app/__init__.py", "app/sub/__init__.py", "app/plugins.py", "app/sub/server.py"):
+        (tmp_path / name).write_text("")
+    monkeypatch.chdir(tmp_path)
+    fake = canned([make_finding()])
+    assert run("scan", "app/sub/server.py", "app/plugins.py").exit_code == 1
+    assert fake.settings.root == tmp_path.resolve()
+    assert run("scan", "app/sub/server.py").exit_code == 0  # not in the finding's trace
+
+
+def test_files_of_two_projects_exit_2(tmp_path, canned, monkeypatch):
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pyproject.toml").write_text("")
+        (tmp_path / name / "mod.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    canned()
+    assert_one_line_error(run("scan", "one/mod.py", "two/mod.py"), "two/mod.py", "outside the project root")
+
+
+def test_real_engine_reports_only_findings_touching_the_given_files(tmp_path, monkeypatch):
+    """The real engine on examples/plugin_host, from outside the project like a hook: a
+    file on the finding's trace reports it, an unrelated file of the project does not."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "plugin_host"
+    if not example.is_dir():
+        pytest.skip("examples/plugin_host is not in this checkout")
+    shutil.copytree(example, tmp_path / "plugin_host")
+    monkeypatch.chdir(tmp_path)
+
+    def scan(path):
+        result = run("scan", "--format", "json", "--no-cache", "--jobs", "1", f"plugin_host/plugin_host/{path}")
+        return result.exit_code, json.loads(result.stdout)
+
+    for touched in ("plugins.py", "server.py"):  # the read; a step of the trace
+        code, document = scan(touched)
+        assert code == 1
+        assert [(f["file"], f["rule"]) for f in document["findings"]] == [("plugin_host/plugins.py", "NIL001")]
+    code, document = scan("tasks.py")
+    assert (code, document["findings"]) == (0, [])
+    assert document["summary"]["files"] == 4  # the whole project was analysed all the same
 
 
 def test_suppression_comment_hides_finding(project, canned):
