@@ -86,11 +86,18 @@ class Analysis:
         return self.summary((init, cid)).gen
 
     def assignments(self, ctx: Ctx) -> Dict[str, int]:
-        """Fields this context assigns a value to (not guards), with the first line."""
+        """Fields this context establishes itself, with the line of the assignment: the
+        ones it assigns on every path (its gen), or unconditionally before a point of
+        no return (a `while True` server loop, sys.exit)."""
         cached = self._assignments.get(ctx)
         if cached is None:
-            cached = {}
-            _collect_assignments(self.bodies.get(ctx, ()), cached)
+            every: Dict[str, int] = {}
+            _collect_assignments(self.bodies.get(ctx, ()), every)
+            unconditional: Dict[str, int] = {}
+            _collect_unconditional(self.bodies.get(ctx, ()), unconditional)
+            gen = self.summary(ctx).gen
+            cached = {field: line for field, line in every.items()
+                      if field in gen or field in unconditional}
             self._assignments[ctx] = cached
         return cached
 
@@ -125,6 +132,8 @@ class Analysis:
             field, receiver, function, line, column = key
             if field in ready or field in self.constructor_gen(receiver):
                 continue  # set before the entry runs, or by every constructor
+            if not self.index.may_be_unset(receiver, field.rsplit(".", 1)[1]):
+                continue  # a real default, or a base class that may provide it
             # The initializer this entry runs too late; or, when this entry never runs
             # one, the one another entry point runs (this entry then reads before it).
             initializer = self._initializer(field, reachable, entry.ctx) or \
@@ -143,6 +152,8 @@ class Analysis:
         assignment and the call site (on a path from entry) that starts it."""
         candidates = []
         for ctx in reachable:
+            # An initializer establishes the field; one that sets it only sometimes makes
+            # it optional by design, which is not an ordering question.
             line = self.assignments(ctx).get(field)
             if line is not None and not self._constructs(ctx, field):
                 candidates.append((self.index.path_of(ctx[0]), line, ctx))
@@ -178,6 +189,16 @@ def _collect_assignments(body, out: Dict[str, int]) -> None:
     for node in _walk(body):
         if isinstance(node, RGen) and node.assignment and node.field not in out:
             out[node.field] = node.line
+
+
+def _collect_unconditional(body, out: Dict[str, int]) -> None:
+    from nilcheck.linter.ordering import RTry
+
+    for node in body:
+        if isinstance(node, RGen) and node.assignment:
+            out.setdefault(node.field, node.line)
+        elif isinstance(node, RTry):
+            _collect_unconditional(node.body, out)
 
 
 def _walk(body):

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from nilcheck.linter.ir import Bind, ClassFacts, FunctionFacts, If, Loop, ModuleFacts, Store, Try
+from nilcheck.linter.ir import (
+    Bind, ClassFacts, FunctionFacts, If, Loop, ModuleFacts, NoneConst, Store, Try,
+)
 
+# External bases that add no attributes of their own to an instance: a class deriving only
+# from these has exactly the attributes the project's code gives it.
+PLAIN_BASES = frozenset({"object", "abc.ABC", "ABC", "typing.Generic", "Generic",
+                         "threading.Thread", "multiprocessing.Process", "Exception",
+                         "BaseException"})
 # External base classes whose `.start()` runs `self.run()` on another thread or process.
 THREAD_BASES = frozenset({"threading.Thread", "multiprocessing.Process",
                           "multiprocessing.context.Process"})
@@ -140,6 +147,32 @@ class ProjectIndex:
         module, facts = self.classes[cid]
         return any(attr in self.self_stores(f"{module.name}.{qualname}")
                    for _, qualname in facts.methods)
+
+    def may_be_unset(self, cid: str, attr: str) -> bool:
+        """Can `attr` be None or missing on an instance of cid before something assigns
+        it? Not when the class gives it a real default, when a dataclass constructor
+        sets it, or when a non-project base or __getattr__ may provide it."""
+        declared = self.class_attr(cid, attr)
+        if declared is not None:
+            klass, value = declared
+            if value.value is not None:
+                return isinstance(value.value, NoneConst)
+            # A bare annotation: a dataclass field (set by the generated __init__) or
+            # something a framework base synthesizes, unless the bases are plain.
+            facts = self.class_facts(klass)
+            return not facts.is_dataclass and self._plain(klass)
+        for klass in self.mro(cid):
+            init = self.class_facts(klass).method("__init__")
+            if init is not None:
+                stored = self.self_stores(f"{self.classes[klass][0].name}.{init}").get(attr, ())
+                if any(isinstance(value, NoneConst) for value in stored):
+                    return True
+        return self._plain(cid)
+
+    def _plain(self, cid: str) -> bool:
+        if any(self.class_facts(k).dynamic_attributes for k in self.mro(cid)):
+            return False
+        return all(base in PLAIN_BASES for base in self.external_bases(cid))
 
     def class_attr(self, cid: str, attr: str):
         for klass in self.mro(cid):

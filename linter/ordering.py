@@ -133,6 +133,7 @@ class Summary:
     gen: FrozenSet[str]
     kill: FrozenSet[str]
     exposed: Dict[ReadKey, Tuple[Hop, ...]]
+    returns: bool = True  # False: every path raises or exits (sys.exit, NoReturn)
 
 
 def _meet(a: FrozenSet[str], b: FrozenSet[str]) -> FrozenSet[str]:
@@ -151,7 +152,6 @@ class _Walker:
         self.summaries = summaries
         self.exposed: Dict[ReadKey, Tuple[Hop, ...]] = {}
         self.kill: set = set()
-        self.returns: List[FrozenSet[str]] = []
 
     def expose(self, key: ReadKey, trace: Tuple[Hop, ...]) -> None:
         if key not in self.exposed:
@@ -190,6 +190,7 @@ class _Walker:
         gen = TOP
         kill: set = set()
         known = 0
+        returning = 0
         for target in node.targets:
             summary = self.summaries.get(target)
             if summary is None:
@@ -204,8 +205,11 @@ class _Walker:
                         self.expose(key, (hop,) + trace)
             gen = _meet(gen, summary.gen)
             kill |= summary.kill
+            returning += summary.returns
         if node.spawn or not known:
             return state
+        if not returning:
+            return None  # no callee returns: the rest of this path never runs
         self.kill |= kill
         return (state - kill) | gen
 
@@ -260,8 +264,8 @@ def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary]) -> Summary:
     end = walker.block(body, frozenset(), False, jumps)
     exits = ([end] if end is not None else []) + jumps.get("return", [])
     if not exits:
-        # Never returns normally: it establishes nothing for a caller.
-        return Summary(gen=frozenset(), kill=frozenset(walker.kill), exposed=walker.exposed)
+        return Summary(gen=frozenset(), kill=frozenset(walker.kill), exposed=walker.exposed,
+                       returns=False)
     gen = exits[0]
     for state in exits[1:]:
         gen = _meet(gen, state)
@@ -298,17 +302,20 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
             # No fixpoint within the bound: keep only what needs no proof.
             for ctx in members:
                 old = summaries[ctx]
-                summaries[ctx] = Summary(gen=frozenset(), kill=old.kill, exposed=old.exposed)
+                summaries[ctx] = Summary(gen=frozenset(), kill=old.kill, exposed=old.exposed,
+                                         returns=old.returns)
         for ctx in members:
             if summaries[ctx].gen is TOP:  # only ever returns through itself: never
                 old = summaries[ctx]
-                summaries[ctx] = Summary(gen=frozenset(), kill=old.kill, exposed=old.exposed)
+                summaries[ctx] = Summary(gen=frozenset(), kill=old.kill, exposed=old.exposed,
+                                         returns=old.returns)
 
 
 def _same(old: Summary, new: Summary) -> bool:
     same_gen = (old.gen is TOP) == (new.gen is TOP) and (
         old.gen is TOP or frozenset(old.gen) == frozenset(new.gen))
-    return same_gen and old.kill == new.kill and old.exposed.keys() == new.exposed.keys()
+    return same_gen and old.kill == new.kill and old.returns == new.returns \
+        and old.exposed.keys() == new.exposed.keys()
 
 
 def _ctx_key(ctx: Ctx) -> Tuple[str, str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
+from nilcheck.linter.facts import dotted
 from nilcheck.linter.index import THREAD_BASES, ProjectIndex, walk_nodes
 from nilcheck.linter.ir import (
     Attr, Bind, Call, CallExpr, Exit, Expr, If, LocalFunc, Loop, ModuleFacts, Name,
@@ -37,6 +38,11 @@ THREAD_FACTORIES = {
     "multiprocessing.Process": ("target", 1),
 }
 _CALLABLE_KINDS = ("func", "bound")
+# Calls after which the path does not go on.
+NO_RETURN = frozenset({"sys.exit", "exit", "quit", "os._exit", "os.abort", "os.execv",
+                       "os.execve", "os.execvp", "os.execvpe", "os.execl", "os.execle",
+                       "os.execlp", "os.execlpe"})
+_NO_RETURN_ANNOTATIONS = ("NoReturn", "Never")
 # Builtins that call nothing they are given later: passing a function to them is not a
 # callback registration (they either ignore it or call it at once, like a plain call).
 _NOT_REGISTRATIONS = {"isinstance", "issubclass", "getattr", "setattr", "hasattr", "id",
@@ -431,6 +437,7 @@ class Resolver:
                     spawns.append(self.callee_context(ctx, callable_value))
             elif kind == "extern" and value[1] in THREAD_FACTORIES:
                 deferred = True
+        no_return = bool(values) and all(self._no_return(v) for v in values)
         if not values and self.unique_fallback and isinstance(node.func, Attr):
             target = self._unique_method(node.func)
             if target is not None:
@@ -451,7 +458,18 @@ class Resolver:
         if calls:
             out.append(RCall(tuple(calls), node.line))
             edges.extend((t, False) for t in calls)
+        if no_return:
+            out.append(RExit("raise"))
         return out
+
+    def _no_return(self, value: Value) -> bool:
+        if value[0] == "extern":
+            return value[1] in NO_RETURN
+        if value[0] in ("func", "bound", "unbound"):
+            returns = self.index.function(value[1]).returns
+            name = dotted(returns) if returns is not None else None
+            return bool(name) and name.rsplit(".", 1)[-1] in _NO_RETURN_ANNOTATIONS
+        return False
 
     def _unique_method(self, func: Attr) -> Optional[Ctx]:
         """A call on a receiver of unknown type, to a method name that exactly one
