@@ -58,6 +58,7 @@ class Resolver:
         self._memo: Dict[tuple, FrozenSet[Value]] = {}
         self._active: Set[tuple] = set()
         self._field_memo: Dict[Tuple[str, str], FrozenSet[Value]] = {}
+        self._global_memo: Dict[Tuple[str, str], FrozenSet[Value]] = {}
         self.stored_attrs = self._stored_attrs()
         index.base_resolver = self.class_ref
 
@@ -139,10 +140,20 @@ class Resolver:
         return self.evaluate((f"{module.name}.<module>", None), expr)
 
     def global_name(self, module: ModuleFacts, name: str) -> Set[Value]:
+        """What a module-level name denotes (memoized; import cycles resolve to nothing
+        rather than recursing forever)."""
+        key = (module.name, name)
+        cached = self._global_memo.get(key)
+        if cached is None:
+            self._global_memo[key] = frozenset()
+            cached = frozenset(self._global_name(module, name))
+            self._global_memo[key] = cached
+        return set(cached)
+
+    def _global_name(self, module: ModuleFacts, name: str) -> Set[Value]:
         index = self.index
-        for klass in module.classes:
-            if klass.qualname == name:
-                return {("class", f"{module.name}.{name}")}
+        if f"{module.name}.{name}" in index.classes and "." not in name:
+            return {("class", f"{module.name}.{name}")}
         fid = f"{module.name}.{name}"
         if fid in index.functions and index.function(fid).parent is None \
                 and index.function(fid).owner_class is None:
