@@ -49,6 +49,9 @@ class Analysis:
         self.bodies: Dict[Ctx, tuple] = {}
         self.summaries: Dict[Ctx, Summary] = {}
         self._assignments: Dict[Ctx, Dict[str, int]] = {}
+        self._late_initializers: Dict[tuple, tuple] = {}
+        self._ctor_nodes: Optional[Dict[str, frozenset]] = None
+        self._ctor_nodes_size = -1
 
     # ------------------------------------------------------------ graph and summaries
 
@@ -104,24 +107,20 @@ class Analysis:
     # ------------------------------------------------------------ hazards
 
     def hazards(self, entries: Sequence[Entry]) -> List[Hazard]:
-        reachable: Dict[Entry, Set[Ctx]] = {}
+        roots = []
         for entry in entries:
             if entry.ctx[0] in self.index.functions:
                 self.summary(entry.ctx)
-                reachable[entry] = nx.descendants(self.graph, entry.ctx) | {entry.ctx}
-        anywhere: Set[Ctx] = set().union(*reachable.values()) if reachable else set()
+                roots.append(entry)
         found: Dict[Tuple[str, str, int, int], Hazard] = {}
-        for entry in entries:
-            if entry not in reachable:
-                continue
-            for hazard in self._entry_hazards(entry, reachable[entry], anywhere):
+        for entry in roots:
+            for hazard in self._entry_hazards(entry, [r.ctx for r in roots]):
                 key = (hazard.field, hazard.read_function, hazard.line, hazard.column)
                 if key not in found:
                     found[key] = hazard
         return [found[key] for key in sorted(found)]
 
-    def _entry_hazards(self, entry: Entry, reachable: Set[Ctx],
-                       anywhere: Set[Ctx]) -> List[Hazard]:
+    def _entry_hazards(self, entry: Entry, all_roots: List[Ctx]) -> List[Hazard]:
         summary = self.summary(entry.ctx)
         ready: Set[str] = set()
         for ctx in entry.prelude:
@@ -136,43 +135,81 @@ class Analysis:
                 continue  # a real default, or a base class that may provide it
             # The initializer this entry runs too late; or, when this entry never runs
             # one, the one another entry point runs (this entry then reads before it).
-            initializer = self._initializer(field, reachable, entry.ctx) or \
-                self._initializer(field, anywhere, None)
+            initializer = self._initializer(field, (entry.ctx,)) or \
+                self._initializer(field, tuple(all_roots))
             if initializer is None:
                 continue  # no entry point ever initializes it: not this rule's case
             hazards.append(Hazard(
                 field=field, receiver=receiver, read_function=function, line=line,
                 column=column, entry=entry, trace=summary.exposed[key],
                 initializer=(initializer[0][0], initializer[1]),
-                initializer_call=initializer[2]))
+                initializer_call=initializer[2] if initializer[3] == entry.ctx else None))
         return hazards
 
-    def _initializer(self, field: str, reachable: Set[Ctx], entry: Optional[Ctx]):
-        """The first context among `reachable` that assigns field, with the line of the
-        assignment and the call site (on a path from entry) that starts it."""
-        candidates = []
-        for ctx in reachable:
-            # An initializer establishes the field; one that sets it only sometimes makes
-            # it optional by design, which is not an ordering question.
-            line = self.assignments(ctx).get(field)
-            if line is not None and not self._constructs(ctx, field):
-                candidates.append((self.index.path_of(ctx[0]), line, ctx))
-        if not candidates:
-            return None
-        path, line, ctx = min(candidates, key=lambda c: (c[0], c[1], c[2][0], c[2][1] or ""))
-        call_site = None
-        if entry is not None and ctx != entry:
-            route = nx.shortest_path(self.graph, entry, ctx)
-            caller, callee = route[-2], route[-1]
-            call_site = (caller[0], self._call_line(caller, callee))
-        return ctx, line, call_site
+    def _initializer(self, field: str, roots: Tuple[Ctx, ...]):
+        """The context that initializes field late, reached from roots without going
+        through the owner's constructor: (context, line of the assignment, call site
+        that starts it, the root it is reached from), or None.
 
-    def _constructs(self, ctx: Ctx, field: str) -> bool:
-        """Is ctx the constructor of an object that owns field? Its assignments are
-        construction, not late initialization."""
+        A method that only the constructor calls is part of construction: when it sets
+        the field only sometimes, the field is optional by design, not late."""
         owner = field.rsplit(".", 1)[0]
-        return ctx[0].endswith(".__init__") and ctx[1] is not None \
-            and ctx[1] in self.index.classes and owner in self.index.mro(ctx[1])
+        initializers, parents = self._initializers(owner, roots)
+        found = initializers.get(field)
+        if not found:
+            return None
+        ctx = found[0]
+        route = [ctx]
+        while parents.get(route[-1]) is not None:
+            route.append(parents[route[-1]])
+        root = route[-1]
+        call_site = None
+        if len(route) > 1:
+            callee, caller = route[0], route[1]
+            call_site = (caller[0], self._call_line(caller, callee))
+        return ctx, self.assignments(ctx)[field], call_site, root
+
+    def _initializers(self, owner: str, roots: Tuple[Ctx, ...]):
+        """Field -> contexts that establish it (in a stable order), among those reachable
+        from roots without passing through owner's constructors; and the BFS parents
+        that lead back to a root. Memoized: many reads share them."""
+        key = (owner, roots)
+        cached = self._late_initializers.get(key)
+        if cached is not None:
+            return cached
+        blocked = self._constructor_nodes().get(owner, frozenset())
+        parents: Dict[Ctx, Optional[Ctx]] = {}
+        queue = [r for r in roots if r in self.graph and r not in blocked]
+        for root in queue:
+            parents.setdefault(root, None)
+        for ctx in queue:  # breadth-first: the queue grows while we walk it
+            for callee in self.graph.successors(ctx):
+                if callee not in parents and callee not in blocked:
+                    parents[callee] = ctx
+                    queue.append(callee)
+        initializers: Dict[str, List[Ctx]] = {}
+        for ctx in sorted(parents, key=lambda c: (self.index.path_of(c[0]), c[0], c[1] or "")):
+            for field, line in self.assignments(ctx).items():
+                if field.rsplit(".", 1)[0] == owner:
+                    initializers.setdefault(field, []).append(ctx)
+        for field in initializers:
+            initializers[field].sort(key=lambda c: (self.index.path_of(c[0]),
+                                                    self.assignments(c)[field], c[0], c[1] or ""))
+        cached = (initializers, parents)
+        self._late_initializers[key] = cached
+        return cached
+
+    def _constructor_nodes(self) -> Dict[str, frozenset]:
+        """Class id -> the constructor contexts in the graph that build its instances."""
+        if self._ctor_nodes is None or self._ctor_nodes_size != self.graph.number_of_nodes():
+            nodes: Dict[str, set] = {}
+            for ctx in self.graph.nodes:
+                if ctx[0].endswith(".__init__") and ctx[1] in self.index.classes:
+                    for klass in self.index.mro(ctx[1]):
+                        nodes.setdefault(klass, set()).add(ctx)
+            self._ctor_nodes = {k: frozenset(v) for k, v in nodes.items()}
+            self._ctor_nodes_size = self.graph.number_of_nodes()
+        return self._ctor_nodes
 
     def _call_line(self, caller: Ctx, callee: Ctx) -> int:
         from nilcheck.linter.ordering import RCall
