@@ -8,7 +8,7 @@ entry point reaches too late. Hazards are data; wording is diagnostics.py's job.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import networkx as nx
 
@@ -78,7 +78,8 @@ class Analysis:
             self.explore(ctx)
             pending = [c for c in nx.dfs_preorder_nodes(self.graph, ctx)
                        if c not in self.summaries]
-            solve(self.graph, self.bodies, self.summaries, pending)
+            solve(self.graph, self.bodies, self.summaries, pending,
+                  frozenset(self.resolver.flag_fields))
         return self.summaries[ctx]
 
     def constructor_gen(self, cid: str) -> frozenset:
@@ -87,6 +88,16 @@ class Analysis:
         if init is None:
             return frozenset()
         return self.summary((init, cid)).gen
+
+    def implied_by(self, flag: str) -> FrozenSet[str]:
+        """Fields certainly set wherever `flag` is set to a true value (in the contexts
+        analysed so far): `self.polling = True` right after `self.poll_list = []`."""
+        implied = None
+        for summary in self.summaries.values():
+            state = summary.flag_states.get(flag)
+            if state is not None:
+                implied = state if implied is None else implied & state
+        return implied if implied is not None else frozenset()
 
     def assignments(self, ctx: Ctx) -> Dict[str, int]:
         """Fields this context establishes itself, with the line of the assignment: the
@@ -133,6 +144,9 @@ class Analysis:
                 continue  # set before the entry runs, or by every constructor
             if not self.index.may_be_unset(receiver, field.rsplit(".", 1)[1]):
                 continue  # a real default, or a base class that may provide it
+            trace, guards = summary.exposed[key]
+            if any(field in self.implied_by(flag) for flag in guards):
+                continue  # guarded by a flag that is only ever set together with it
             # The initializer this entry runs too late; or, when this entry never runs
             # one, the one another entry point runs (this entry then reads before it).
             initializer = self._initializer(field, (entry.ctx,)) or \
@@ -141,7 +155,7 @@ class Analysis:
                 continue  # no entry point ever initializes it: not this rule's case
             hazards.append(Hazard(
                 field=field, receiver=receiver, read_function=function, line=line,
-                column=column, entry=entry, trace=summary.exposed[key],
+                column=column, entry=entry, trace=trace,
                 initializer=(initializer[0][0], initializer[1]),
                 initializer_call=initializer[2] if initializer[3] == entry.ctx else None))
         return hazards

@@ -14,13 +14,14 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from nilcheck.linter.ir import (
-    Attr, Bind, Block, Call, CallExpr, ClassAttr, ClassFacts, Exit, Expr, FunctionFacts,
-    If, ImportFacts, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Opaque, Param, Read,
-    Store, Super, Try,
+    Attr, Bind, Block, Call, CallExpr, ClassAttr, ClassFacts, Exit, Expr, FalsyConst,
+    FunctionFacts, If, ImportFacts, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Opaque,
+    Param, Read, Store, Super, Try,
 )
 
 _OPAQUE = Opaque()
 _NONE = NoneConst()
+_FALSY = FalsyConst()
 # Handlers that catch the AttributeError/TypeError a None dereference raises.
 _CATCHES_NONE_DEREF = {"AttributeError", "TypeError", "Exception", "BaseException"}
 _DATACLASS_DECORATORS = {"dataclass", "dataclasses.dataclass", "attr.s", "attrs.define",
@@ -154,13 +155,20 @@ class ModuleConverter:
             self.if_statement(stmt, out)
         elif isinstance(stmt, (cst.For,)):
             self.expr(stmt.iter, out, deref=True)
+            before = dict(self.scope.aliases)
             self.bind_target(stmt.target, _OPAQUE, out)
-            out.append(Loop(body=self.block(stmt.body), orelse=self.orelse_block(stmt.orelse)))
+            body = self.block(stmt.body)
+            self.join_aliases(before)
+            orelse = self.orelse_block(stmt.orelse)
+            out.append(Loop(body=body, orelse=orelse, runs_once=True))
         elif isinstance(stmt, cst.While):
             self.expr(stmt.test, out)
             truthy, falsy = self.facts(stmt.test)
             infinite = isinstance(stmt.test, cst.Name) and stmt.test.value == "True"
-            out.append(Loop(body=self.block(stmt.body), orelse=self.orelse_block(stmt.orelse),
+            before = dict(self.scope.aliases)
+            body = self.block(stmt.body)
+            self.join_aliases(before)
+            out.append(Loop(body=body, orelse=self.orelse_block(stmt.orelse),
                             infinite=infinite, exit_facts=falsy))
         elif isinstance(stmt, cst.With):
             for item in stmt.items:
@@ -182,13 +190,26 @@ class ModuleConverter:
     def if_statement(self, stmt: cst.If, out: List) -> None:
         self.expr(stmt.test, out)
         truthy, falsy = self.facts(stmt.test)
+        before = dict(self.scope.aliases)
         body = self.block(stmt.body)
+        after_body = self.scope.aliases
+        self.scope.aliases = dict(before)
         orelse = self.orelse_block(stmt.orelse)
+        self.join_aliases(after_body)
         out.append(If(true_facts=truthy, false_facts=falsy, body=body, orelse=orelse))
+
+    def join_aliases(self, other: Dict[str, Attr]) -> None:
+        """After branches: a name aliases an attribute only if it does on both."""
+        current = self.scope.aliases
+        self.scope.aliases = {name: value for name, value in current.items()
+                              if other.get(name) == value}
 
     def try_statement(self, stmt, out: List) -> None:
         catches = False
         handlers = []
+        before = dict(self.scope.aliases)
+        body = self.block(stmt.body)
+        self.join_aliases(before)
         for handler in stmt.handlers:
             if handler.type is None or any(
                     n in _CATCHES_NONE_DEREF for n in _exception_names(handler.type)):
@@ -198,7 +219,7 @@ class ModuleConverter:
                 self.bind_target(handler.name.name, _OPAQUE, nodes)
             nodes.extend(self.block(handler.body))
             handlers.append(tuple(nodes))
-        out.append(Try(body=self.block(stmt.body), handlers=tuple(handlers),
+        out.append(Try(body=body, handlers=tuple(handlers),
                        orelse=self.orelse_block(stmt.orelse),
                        final=self.block(stmt.finalbody.body) if stmt.finalbody else (),
                        catches_attribute_error=catches))
@@ -483,6 +504,8 @@ class ModuleConverter:
         if isinstance(node, cst.Name):
             if node.value == "None":
                 return _NONE
+            if node.value == "False":
+                return _FALSY
             alias = self.scope.aliases.get(node.value)
             return alias if alias is not None else Name(node.value)
         if isinstance(node, cst.Attribute):
@@ -540,13 +563,17 @@ class ModuleConverter:
         if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
             for element in node.elements:
                 self.expr(element.value, out)
-            return _OPAQUE
+            return _OPAQUE if node.elements else _FALSY
+        if isinstance(node, cst.Integer) and node.value in ("0", "0x0", "0o0", "0b0"):
+            return _FALSY
+        if isinstance(node, cst.SimpleString) and _string_value(node) == "":
+            return _FALSY
         if isinstance(node, cst.Dict):
             for element in node.elements:
                 if isinstance(element, cst.DictElement):
                     self.expr(element.key, out)
                 self.expr(element.value, out)
-            return _OPAQUE
+            return _OPAQUE if node.elements else _FALSY
         if isinstance(node, cst.StarredElement):
             self.expr(node.value, out)
             return _OPAQUE
@@ -664,6 +691,15 @@ class ModuleConverter:
                     return (subject,), ()
                 if isinstance(comparison.operator, (cst.Is, cst.Equal)):
                     return (), (subject,)
+                return (), ()
+            # Equal or identical to some other value (`self.x is canvas`,
+            # `self.level >= 1`): on the true branch the attribute holds a value.
+            if isinstance(comparison.operator, (cst.Is, cst.Equal, cst.GreaterThan,
+                                                cst.GreaterThanEqual, cst.LessThan,
+                                                cst.LessThanEqual, cst.In)):
+                subjects = tuple(x for x in (self._symbol(test.left), self._symbol(other))
+                                 if isinstance(x, Attr))
+                return subjects, ()
             return (), ()
         if isinstance(test, cst.Call):
             name = _dotted_cst(test.func) if isinstance(test.func, (cst.Name, cst.Attribute)) \

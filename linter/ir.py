@@ -53,11 +53,16 @@ class NoneConst:
 
 
 @dataclass(frozen=True)
+class FalsyConst:
+    """A literal that is false but not None: False, 0, "", an empty container."""
+
+
+@dataclass(frozen=True)
 class Opaque:
     """Any value nilcheck does not model (literals, arithmetic, comprehensions...)."""
 
 
-Expr = Union[Name, Attr, CallExpr, Super, LocalFunc, NoneConst, Opaque]
+Expr = Union[Name, Attr, CallExpr, Super, LocalFunc, NoneConst, FalsyConst, Opaque]
 
 # ---------------------------------------------------------------- events and control flow
 
@@ -112,11 +117,15 @@ class If:
 
 @dataclass(frozen=True)
 class Loop:
-    """for/while: the body runs zero or more times; `infinite` for `while True`."""
+    """for/while: the body runs zero or more times; `infinite` for `while True`.
+
+    `runs_once`: a `for` statement. nilcheck assumes a for loop's body runs at least
+    once: code that initializes inside `for x in items:` expects items."""
 
     body: "Block"
     orelse: "Block"
     infinite: bool = False
+    runs_once: bool = False
     exit_facts: Tuple[Expr, ...] = ()  # known on normal exit (`while self.x is None: ...`)
 
 

@@ -18,7 +18,7 @@ greatest fixpoint, the standard answer for a must-analysis under recursion.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import networkx as nx
@@ -48,6 +48,7 @@ class RGen:
     field: str
     line: int
     assignment: bool  # True for a store, False for a guard that checked the value
+    truthy: bool = True  # False for a store of a false literal (False, 0, "", [])
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class RLoop:
     orelse: tuple
     infinite: bool
     exit_fields: FrozenSet[str]
+    runs_once: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,13 @@ TOP = _Top()
 class Summary:
     gen: FrozenSet[str]
     kill: FrozenSet[str]
-    exposed: Dict[ReadKey, Tuple[Hop, ...]]
+    # Each exposed read: its trace, and the flag fields a guard had checked on the way
+    # (`if self.polling: self.poll_list.append(...)`), see flag_states.
+    exposed: Dict[ReadKey, Tuple[Tuple[Hop, ...], FrozenSet[str]]]
     returns: bool = True  # False: every path raises or exits (sys.exit, NoReturn)
+    # For each flag field this context sets to a true value: the fields certainly set
+    # at every such assignment. A flag set only together with a field implies it.
+    flag_states: Dict[str, FrozenSet[str]] = field(default_factory=dict)
 
 
 def _meet(a: FrozenSet[str], b: FrozenSet[str]) -> FrozenSet[str]:
@@ -147,15 +154,17 @@ def _meet(a: FrozenSet[str], b: FrozenSet[str]) -> FrozenSet[str]:
 class _Walker:
     """Runs one context's body once, against the current summaries of its callees."""
 
-    def __init__(self, ctx: Ctx, summaries: Dict[Ctx, Summary]):
+    def __init__(self, ctx: Ctx, summaries: Dict[Ctx, Summary], flags: FrozenSet[str]):
         self.ctx = ctx
         self.summaries = summaries
-        self.exposed: Dict[ReadKey, Tuple[Hop, ...]] = {}
+        self.flags = flags
+        self.exposed: Dict[ReadKey, Tuple[Tuple[Hop, ...], FrozenSet[str]]] = {}
         self.kill: set = set()
+        self.flag_states: Dict[str, FrozenSet[str]] = {}
 
-    def expose(self, key: ReadKey, trace: Tuple[Hop, ...]) -> None:
+    def expose(self, key: ReadKey, trace: Tuple[Hop, ...], guards: FrozenSet[str]) -> None:
         if key not in self.exposed:
-            self.exposed[key] = trace
+            self.exposed[key] = (trace, guards)
 
     def block(self, nodes: Sequence, state, protected: bool, jumps: Dict[str, list]):
         """Walk nodes from state; return the fall-through state, or None if none."""
@@ -163,8 +172,13 @@ class _Walker:
             if isinstance(node, RRead):
                 if node.field not in state and not protected:
                     self.expose((node.field, node.receiver, self.ctx[0], node.line, node.column),
-                                (Hop("read", self.ctx[0], node.line, self.ctx[0]),))
+                                (Hop("read", self.ctx[0], node.line, self.ctx[0]),),
+                                frozenset(self.flags & state))
             elif isinstance(node, RGen):
+                if node.assignment and node.truthy and node.field in self.flags:
+                    seen = self.flag_states.get(node.field)
+                    here = frozenset(state) if state is not TOP else frozenset(self.flags)
+                    self.flag_states[node.field] = here if seen is None else seen & here
                 state = state | {node.field}
             elif isinstance(node, RKill):
                 state = state - {node.field}
@@ -200,9 +214,10 @@ class _Walker:
             # A None dereference inside a try that catches AttributeError is handled,
             # unless it happens on another thread: then the handler is not on its stack.
             if not protected or node.spawn:
-                for key, trace in summary.exposed.items():
+                checked = frozenset(self.flags & state)
+                for key, (trace, guards) in summary.exposed.items():
                     if key[0] not in state:
-                        self.expose(key, (hop,) + trace)
+                        self.expose(key, (hop,) + trace, guards | checked if checked else guards)
             gen = _meet(gen, summary.gen)
             kill |= summary.kill
             returning += summary.returns
@@ -223,10 +238,13 @@ class _Walker:
             for broke in inner.get("break", []):
                 after = broke if after is None else after & broke
             return after
-        after = state
+        # A for loop's body runs at least once; a while loop's maybe never.
+        after = None if node.runs_once else state
         for other in [end] + inner.get("continue", []) + inner.get("break", []):
             if other is not None:
-                after = after & other
+                after = other if after is None else after & other
+        if after is None:
+            return None
         after = after | node.exit_fields
         if node.orelse:
             return self.block(node.orelse, after, protected, jumps)
@@ -258,24 +276,26 @@ def _join(a, b):
     return a & b
 
 
-def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary]) -> Summary:
-    walker = _Walker(ctx, summaries)
+def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary],
+              flags: FrozenSet[str] = frozenset()) -> Summary:
+    walker = _Walker(ctx, summaries, flags)
     jumps: Dict[str, list] = {}
     end = walker.block(body, frozenset(), False, jumps)
     exits = ([end] if end is not None else []) + jumps.get("return", [])
     if not exits:
         return Summary(gen=frozenset(), kill=frozenset(walker.kill), exposed=walker.exposed,
-                       returns=False)
+                       returns=False, flag_states=walker.flag_states)
     gen = exits[0]
     for state in exits[1:]:
         gen = _meet(gen, state)
     kill = frozenset() if gen is TOP else frozenset(walker.kill - gen)
     return Summary(gen=gen if gen is TOP else frozenset(gen), kill=kill,
-                   exposed=walker.exposed)
+                   exposed=walker.exposed, flag_states=walker.flag_states)
 
 
 def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summary],
-          nodes: Sequence[Ctx], max_rounds: int = 20) -> None:
+          nodes: Sequence[Ctx], flags: FrozenSet[str] = frozenset(),
+          max_rounds: int = 20) -> None:
     """Summarize the given not-yet-summarized contexts, callees first."""
     sub = graph.subgraph(nodes)
     condensed = nx.condensation(sub)
@@ -285,14 +305,14 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
         recursive = len(members) > 1 or sub.has_edge(members[0], members[0])
         if not recursive:
             ctx = members[0]
-            summaries[ctx] = summarize(ctx, bodies.get(ctx, ()), summaries)
+            summaries[ctx] = summarize(ctx, bodies.get(ctx, ()), summaries, flags)
             continue
         for ctx in members:
             summaries[ctx] = Summary(gen=TOP, kill=frozenset(), exposed={})
         for _ in range(max_rounds):
             changed = False
             for ctx in members:
-                new = summarize(ctx, bodies.get(ctx, ()), summaries)
+                new = summarize(ctx, bodies.get(ctx, ()), summaries, flags)
                 old = summaries[ctx]
                 changed = changed or not _same(old, new)
                 summaries[ctx] = new
@@ -303,12 +323,12 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
             for ctx in members:
                 old = summaries[ctx]
                 summaries[ctx] = Summary(gen=frozenset(), kill=old.kill, exposed=old.exposed,
-                                         returns=old.returns)
+                                         returns=old.returns, flag_states=old.flag_states)
         for ctx in members:
             if summaries[ctx].gen is TOP:  # only ever returns through itself: never
                 old = summaries[ctx]
                 summaries[ctx] = Summary(gen=frozenset(), kill=old.kill, exposed=old.exposed,
-                                         returns=old.returns)
+                                         returns=old.returns, flag_states=old.flag_states)
 
 
 def _same(old: Summary, new: Summary) -> bool:

@@ -22,8 +22,8 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 from nilcheck.linter.facts import dotted
 from nilcheck.linter.index import THREAD_BASES, ProjectIndex, walk_nodes
 from nilcheck.linter.ir import (
-    Attr, Bind, Call, CallExpr, Exit, Expr, If, LocalFunc, Loop, ModuleFacts, Name,
-    NoneConst, Read, Store, Super, Try,
+    Attr, Bind, Call, CallExpr, Exit, Expr, FalsyConst, If, LocalFunc, Loop, ModuleFacts,
+    Name, NoneConst, Read, Store, Super, Try,
 )
 from nilcheck.linter.ordering import (
     Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RTry,
@@ -59,6 +59,8 @@ class Resolver:
         self._active: Set[tuple] = set()
         self._field_memo: Dict[Tuple[str, str], FrozenSet[Value]] = {}
         self._global_memo: Dict[Tuple[str, str], FrozenSet[Value]] = {}
+        # Fields some guard checks (`if self.polling:`): candidates for flag implications.
+        self.flag_fields: Set[str] = set()
         self.stored_attrs = self._stored_attrs()
         index.base_resolver = self.class_ref
 
@@ -354,7 +356,7 @@ class Resolver:
             elif isinstance(node, Loop):
                 out.append(RLoop(self._block(ctx, node.body, edges),
                                  self._block(ctx, node.orelse, edges), node.infinite,
-                                 self._facts(ctx, node.exit_facts)))
+                                 self._facts(ctx, node.exit_facts), node.runs_once))
             elif isinstance(node, Try):
                 out.append(RTry(self._block(ctx, node.body, edges),
                                 tuple(self._block(ctx, h, edges) for h in node.handlers),
@@ -391,6 +393,7 @@ class Resolver:
         for fact in facts:
             if isinstance(fact, Attr):
                 fields.update(field for field, _ in self.fields_of(ctx, fact))
+        self.flag_fields.update(fields)
         return frozenset(fields)
 
     def _store(self, ctx: Ctx, node: Store, edges) -> List:
@@ -402,7 +405,8 @@ class Resolver:
             if isinstance(node.value, NoneConst):
                 out.append(RKill(field))
             else:
-                out.append(RGen(field, node.line, True))
+                out.append(RGen(field, node.line, True,
+                                truthy=not isinstance(node.value, FalsyConst)))
         base_is_self = any(v[0] == "inst" and v[1] == ctx[1]
                            for v in self.evaluate(ctx, node.target.base)) and \
             isinstance(node.target.base, Name)
