@@ -13,6 +13,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 import networkx as nx
 
 from nilcheck.linter.index import ProjectIndex
+from nilcheck.linter.ir import NoneConst
 from nilcheck.linter.ordering import RGen, Ctx, Hop, Summary, solve
 from nilcheck.linter.resolve import Resolver
 
@@ -39,6 +40,9 @@ class Hazard:
     trace: Tuple[Hop, ...]  # from the entry (exclusive) to the read
     initializer: Optional[Tuple[str, int]]  # (function id, line of the assignment)
     initializer_call: Optional[Tuple[str, int]]  # (calling function id, line)
+    # NIL001 read before a late initializer; NIL002 read during construction before the
+    # constructor assigns it; NIL003 read when no entry point ever runs the initializer.
+    rule: str = "NIL001"
 
 
 class Analysis:
@@ -123,12 +127,12 @@ class Analysis:
             if entry.ctx[0] in self.index.functions:
                 self.summary(entry.ctx)
                 roots.append(entry)
-        found: Dict[Tuple[str, str, int, int], Hazard] = {}
+        found: Dict[Tuple[str, str, str, int, int], Hazard] = {}
         for entry in roots:
             for hazard in self._entry_hazards(entry, [r.ctx for r in roots]):
-                key = (hazard.field, hazard.read_function, hazard.line, hazard.column)
-                if key not in found:
-                    found[key] = hazard
+                found.setdefault(_hazard_key(hazard), hazard)
+        for hazard in self._construction_hazards():
+            found.setdefault(_hazard_key(hazard), hazard)
         return [found[key] for key in sorted(found)]
 
     def _entry_hazards(self, entry: Entry, all_roots: List[Ctx]) -> List[Hazard]:
@@ -151,14 +155,71 @@ class Analysis:
             # one, the one another entry point runs (this entry then reads before it).
             initializer = self._initializer(field, (entry.ctx,)) or \
                 self._initializer(field, tuple(all_roots))
+            rule = "NIL001"
             if initializer is None:
-                continue  # no entry point ever initializes it: not this rule's case
+                dead = self._uncalled_initializer(field)
+                if dead is None:
+                    continue  # nothing in the project initializes it: not a late field
+                rule, initializer = "NIL003", (dead, dead[1], None, None)
             hazards.append(Hazard(
                 field=field, receiver=receiver, read_function=function, line=line,
                 column=column, entry=entry, trace=trace,
                 initializer=(initializer[0][0], initializer[1]),
-                initializer_call=initializer[2] if initializer[3] == entry.ctx else None))
+                initializer_call=initializer[2] if initializer[3] == entry.ctx else None,
+                rule=rule))
         return hazards
+
+    def _construction_hazards(self) -> List[Hazard]:
+        """NIL002: while a constructor runs, a callback it registered, a thread it
+        started, or an overridable method it called reads a field of the object under
+        construction that the constructor assigns only further down."""
+        hazards = []
+        for ctx in sorted(self.summaries, key=lambda c: (c[0], c[1] or "")):
+            fid, cid = ctx
+            if not fid.endswith(".__init__") or cid not in self.index.classes:
+                continue
+            if self.index.find_method(cid, "__init__") != fid:
+                continue  # a base __init__ reached through super(): its subclass reports
+            summary = self.summaries[ctx]
+            for key in sorted(summary.exposed):
+                field, receiver, function, line, column = key
+                owner = field.rsplit(".", 1)[0]
+                if receiver != cid or owner not in self.index.mro(cid):
+                    continue
+                if field not in summary.gen:
+                    continue  # not assigned by the constructor: NIL001's question
+                trace, _ = summary.exposed[key]
+                module = self.index.module_of(fid).name
+                entry = Entry(f"{module}:{fid[len(module) + 1:]}", ctx)
+                assigned = self.assignments(ctx).get(field)
+                hazards.append(Hazard(
+                    field=field, receiver=receiver, read_function=function, line=line,
+                    column=column, entry=entry, trace=trace,
+                    initializer=(fid, assigned) if assigned else None,
+                    initializer_call=None, rule="NIL002"))
+        return hazards
+
+    def _uncalled_initializer(self, field: str) -> Optional[Tuple[str, int]]:
+        """A method that would initialize field but that nothing in the project ever
+        names, on a class no framework base could call back: (function id, line)."""
+        owner, attr = field.rsplit(".", 1)
+        index = self.index
+        if not index._plain(owner):
+            return None
+        referenced = self.resolver.referenced_names
+        candidates = []
+        for cid in sorted(index.classes):
+            if owner not in index.mro(cid) or not index._plain(cid):
+                continue
+            module, klass = index.classes[cid]
+            for name, qualname in klass.methods:
+                fid = f"{module.name}.{qualname}"
+                if name == "__init__" or name.startswith("__") or name in referenced:
+                    continue
+                line = _establishing_store(index.function(fid), attr)
+                if line is not None:
+                    candidates.append((fid, line))
+        return min(candidates) if candidates else None
 
     def _initializer(self, field: str, roots: Tuple[Ctx, ...]):
         """The context that initializes field late, reached from roots without going
@@ -240,6 +301,30 @@ def _collect_assignments(body, out: Dict[str, int]) -> None:
     for node in _walk(body):
         if isinstance(node, RGen) and node.assignment and node.field not in out:
             out[node.field] = node.line
+
+
+def _establishing_store(function, attr: str) -> Optional[int]:
+    """Line of an unconditional `self.attr = <not None>` in the function's body."""
+    from nilcheck.linter.ir import Name, Store, Try
+
+    def scan(block):
+        for node in block:
+            if isinstance(node, Store) and node.target.attr == attr \
+                    and isinstance(node.target.base, Name) \
+                    and node.target.base.id == function.self_name \
+                    and not isinstance(node.value, NoneConst):
+                return node.line
+            if isinstance(node, Try):
+                found = scan(node.body)
+                if found is not None:
+                    return found
+        return None
+
+    return scan(function.body) if function.self_name else None
+
+
+def _hazard_key(hazard: Hazard):
+    return (hazard.field, hazard.read_function, hazard.rule, hazard.line, hazard.column)
 
 
 def _collect_unconditional(body, out: Dict[str, int]) -> None:

@@ -5,16 +5,12 @@ The only place that phrases a hazard for people; the analysis never formats mess
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
-
-import networkx as nx
+from typing import Dict, List, Sequence
 
 from nilcheck.linter.analysis import Analysis, Hazard
 from nilcheck.linter.ftypes import Finding, Initializer, TraceStep
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ordering import RCall
-
-RULE_LATE_READ = "NIL001"
 
 
 def display_function(fid: str) -> str:
@@ -52,19 +48,53 @@ class Diagnostics:
             initializer = Initializer(display_function(init_fid), index.path_of(init_fid),
                                       init_line)
             init_text = f"`{self._short_function(init_fid)}()`"
-        message = f"`{class_name}.{attr}` is read before {init_text} assigns it"
+        message = self._message(hazard, class_name, attr, init_text,
+                                any(step.kind == "spawn" for step in trace))
+        suggestion = self._suggestion(owner_class, class_name, attr, hazard) \
+            if hazard.rule != "NIL002" else self._construction_suggestion(class_name, attr,
+                                                                           hazard, trace)
+        return Finding(
+            rule=hazard.rule, severity="error", file=read_file, line=hazard.line,
+            column=hazard.column, field=hazard.field, message=message,
+            entry=hazard.entry.display, initializer=initializer, trace=tuple(trace),
+            suggestion=suggestion,
+            read_text=self._line_text(read_file, hazard.line),
+        )
+
+    def _message(self, hazard: Hazard, class_name: str, attr: str, init_text: str,
+                 spawned: bool) -> str:
+        index = self.index
+        field = f"`{class_name}.{attr}`"
+        if hazard.rule == "NIL002":
+            where = ""
+            if hazard.initializer is not None:
+                where = f" (at {index.path_of(hazard.initializer[0])}:{hazard.initializer[1]})"
+            how = "a callback or thread the constructor started" if spawned else \
+                "a method the constructor calls"
+            return (f"{field} is read by {how} before `{class_name}.__init__` assigns it"
+                    f"{where}")
+        if hazard.rule == "NIL003":
+            return (f"{field} is read, but no entry point ever calls {init_text}, which "
+                    f"assigns it: the read always finds None")
+        message = f"{field} is read before {init_text} assigns it"
         if hazard.initializer_call is not None:
             caller, line = hazard.initializer_call
             message += f" (called at {index.path_of(caller)}:{line})"
-        if any(step.kind == "spawn" for step in trace):
+        if spawned:
             message += "; the read runs in a callback or thread started before that"
-        return Finding(
-            rule=RULE_LATE_READ, severity="error", file=read_file, line=hazard.line,
-            column=hazard.column, field=hazard.field, message=message,
-            entry=hazard.entry.display, initializer=initializer, trace=tuple(trace),
-            suggestion=self._suggestion(owner_class, class_name, attr, hazard),
-            read_text=self._line_text(read_file, hazard.line),
-        )
+        return message
+
+    def _construction_suggestion(self, class_name: str, attr: str, hazard: Hazard,
+                                 trace: List[TraceStep]) -> str:
+        escape = next((step for step in trace if step.kind == "spawn"), None)
+        if escape is not None:
+            return (f"assign `self.{attr}` in `{class_name}.__init__` before "
+                    f"{escape.file}:{escape.line} starts `{escape.function}`, or move that "
+                    f"start out of the constructor (e.g. into a `start()` method called "
+                    f"once the object is built)")
+        return (f"assign `self.{attr}` before `{class_name}.__init__` calls the method that "
+                f"reads it (a subclass override runs before the subclass constructor has "
+                f"finished), or pass the value to the base constructor")
 
     def _suggestion(self, owner_class: str, class_name: str, attr: str,
                     hazard: Hazard) -> str:
@@ -130,5 +160,3 @@ def _calls(body) -> List[RCall]:
 
     return [node for node in _walk(body) if isinstance(node, RCall)]
 
-
-del nx, Optional

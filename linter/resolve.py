@@ -61,6 +61,7 @@ class Resolver:
         self._global_memo: Dict[Tuple[str, str], FrozenSet[Value]] = {}
         # Fields some guard checks (`if self.polling:`): candidates for flag implications.
         self.flag_fields: Set[str] = set()
+        self._referenced: Optional[FrozenSet[str]] = None
         self.stored_attrs = self._stored_attrs()
         index.base_resolver = self.class_ref
 
@@ -70,6 +71,24 @@ class Resolver:
             if value[0] in ("class", "extern"):
                 return value
         return None
+
+    @property
+    def referenced_names(self) -> FrozenSet[str]:
+        """Every name and attribute name the project's code mentions outside a def line:
+        a method whose name is not among them is never called by the project."""
+        if self._referenced is None:
+            names: Set[str] = set()
+            for _, function in self.index.functions.values():
+                for node in walk_nodes(function.body):
+                    for expr in _node_exprs(node):
+                        _collect_names(expr, names)
+            for module in self.index.modules.values():
+                for _, decorator in module.decorated:
+                    _collect_names(decorator, names)
+                for imported in module.imports:
+                    names.add(imported.name or imported.local)
+            self._referenced = frozenset(names)
+        return self._referenced
 
     def _stored_attrs(self) -> FrozenSet[str]:
         """Attribute names assigned anywhere: only those can be late fields."""
@@ -506,3 +525,36 @@ class Resolver:
     def evaluate_base_known(base: Expr) -> bool:
         # Receivers whose type is known to be outside the project by their shape.
         return isinstance(base, (CallExpr, NoneConst))
+
+
+def _node_exprs(node) -> Iterable[Expr]:
+    if isinstance(node, Read):
+        yield node.target
+    elif isinstance(node, Call):
+        yield node.func
+        yield from node.args
+        yield from (value for _, value in node.kwargs)
+    elif isinstance(node, Store):
+        yield node.target
+        yield node.value
+    elif isinstance(node, Bind):
+        yield node.value
+    elif isinstance(node, If):
+        yield from node.true_facts
+        yield from node.false_facts
+
+
+def _collect_names(expr: Expr, names: Set[str]) -> None:
+    if isinstance(expr, Name):
+        names.add(expr.id)
+    elif isinstance(expr, Attr):
+        names.add(expr.attr)
+        _collect_names(expr.base, names)
+    elif isinstance(expr, CallExpr):
+        _collect_names(expr.func, names)
+        for arg in expr.args:
+            _collect_names(arg, names)
+        for _, value in expr.kwargs:
+            _collect_names(value, names)
+    elif isinstance(expr, LocalFunc):
+        names.add(expr.qualname.rsplit(".", 1)[-1])
