@@ -56,6 +56,8 @@ class Analysis:
         self._late_initializers: Dict[tuple, tuple] = {}
         self._ctor_nodes: Optional[Dict[str, frozenset]] = None
         self._ctor_nodes_size = -1
+        self._implications: Dict[str, FrozenSet[str]] = {}
+        self._implications_size = -1
 
     # ------------------------------------------------------------ graph and summaries
 
@@ -96,12 +98,15 @@ class Analysis:
     def implied_by(self, flag: str) -> FrozenSet[str]:
         """Fields certainly set wherever `flag` is set to a true value (in the contexts
         analysed so far): `self.polling = True` right after `self.poll_list = []`."""
-        implied = None
-        for summary in self.summaries.values():
-            state = summary.flag_states.get(flag)
-            if state is not None:
-                implied = state if implied is None else implied & state
-        return implied if implied is not None else frozenset()
+        if self._implications_size != len(self.summaries):
+            implications: Dict[str, FrozenSet[str]] = {}
+            for summary in self.summaries.values():
+                for name, state in summary.flag_states.items():
+                    seen = implications.get(name)
+                    implications[name] = state if seen is None else seen & state
+            self._implications = implications
+            self._implications_size = len(self.summaries)
+        return self._implications.get(flag, frozenset())
 
     def assignments(self, ctx: Ctx) -> Dict[str, int]:
         """Fields this context establishes itself, with the line of the assignment: the
@@ -127,7 +132,7 @@ class Analysis:
             if entry.ctx[0] in self.index.functions:
                 self.summary(entry.ctx)
                 roots.append(entry)
-        found: Dict[Tuple[str, str, str, int, int], Hazard] = {}
+        found: Dict[Tuple[str, str, str, int], Hazard] = {}
         for entry in roots:
             for hazard in self._entry_hazards(entry, [r.ctx for r in roots]):
                 found.setdefault(_hazard_key(hazard), hazard)
@@ -324,7 +329,8 @@ def _establishing_store(function, attr: str) -> Optional[int]:
 
 
 def _hazard_key(hazard: Hazard):
-    return (hazard.field, hazard.read_function, hazard.rule, hazard.line, hazard.column)
+    # One finding per field and line: `g[-1] - g[-2]` is one read site for a reviewer.
+    return (hazard.field, hazard.read_function, hazard.rule, hazard.line)
 
 
 def _collect_unconditional(body, out: Dict[str, int]) -> None:
