@@ -194,6 +194,8 @@ class Analysis:
                 if field not in summary.gen:
                     continue  # not assigned by the constructor: NIL001's question
                 trace, _ = summary.exposed[key]
+                if not _during_construction(trace):
+                    continue
                 module = self.index.module_of(fid).name
                 entry = Entry(f"{module}:{fid[len(module) + 1:]}", ctx)
                 assigned = self.assignments(ctx).get(field)
@@ -306,6 +308,21 @@ def _collect_assignments(body, out: Dict[str, int]) -> None:
     for node in _walk(body):
         if isinstance(node, RGen) and node.assignment and node.field not in out:
             out[node.field] = node.line
+
+
+def _during_construction(trace: Tuple[Hop, ...]) -> bool:
+    """Does the trace stay on the object under construction and run while its
+    constructor is still running? Every hop must be on `self` or `super()` (a nested
+    `Cls()` builds another object), and a spawn must be one that can run at once on
+    another thread: a
+    callback handed to an event loop or a GUI toolkit runs only after the constructor has
+    returned and the loop has taken over."""
+    for hop in trace:
+        if not hop.on_self:
+            return False
+        if hop.kind == "spawn" and not hop.concurrent:
+            return False
+    return True
 
 
 def _establishing_store(function, attr: str) -> Optional[int]:

@@ -9,19 +9,10 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from nilcheck.linter.models import PLAIN_BASES
 from nilcheck.linter.ir import (
     Bind, ClassFacts, FunctionFacts, If, Loop, ModuleFacts, NoneConst, Store, Try,
 )
-
-# External bases that add no attributes of their own to an instance: a class deriving only
-# from these has exactly the attributes the project's code gives it.
-PLAIN_BASES = frozenset({"object", "abc.ABC", "ABC", "typing.Generic", "Generic",
-                         "threading.Thread", "multiprocessing.Process", "Exception",
-                         "BaseException"})
-# External base classes whose `.start()` runs `self.run()` on another thread or process.
-THREAD_BASES = frozenset({"threading.Thread", "multiprocessing.Process",
-                          "multiprocessing.context.Process"})
-
 
 class ProjectIndex:
     def __init__(self, modules: Iterable[ModuleFacts]):

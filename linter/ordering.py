@@ -34,6 +34,7 @@ class RRead:
     receiver: str  # class of the object read from
     line: int
     column: int
+    on_self: bool = False  # read through the method's own `self`
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class RCall:
     targets: Tuple[Ctx, ...]
     line: int
     spawn: bool = False
+    on_self: bool = False  # `self.m()`, `super().m()`, or spawning `self.m`
+    concurrent: bool = False  # a spawn onto another thread (or a signal handler)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class Hop:
     function: str  # callee (call/spawn) or the reading function (read)
     line: int  # line of the call, spawn or read
     caller: str  # function the hop happens in (its file locates `line`)
+    on_self: bool = False  # the hop stays on the same object (see RCall/RRead)
+    concurrent: bool = False  # a spawn that may run on another thread at once
 
 
 ReadKey = Tuple[str, str, str, int, int]  # field, receiver, function, line, column
@@ -172,7 +177,7 @@ class _Walker:
             if isinstance(node, RRead):
                 if node.field not in state and not protected:
                     self.expose((node.field, node.receiver, self.ctx[0], node.line, node.column),
-                                (Hop("read", self.ctx[0], node.line, self.ctx[0]),),
+                                (Hop("read", self.ctx[0], node.line, self.ctx[0], node.on_self),),
                                 frozenset(self.flags & state))
             elif isinstance(node, RGen):
                 if node.assignment and node.truthy and node.field in self.flags:
@@ -210,7 +215,8 @@ class _Walker:
             if summary is None:
                 continue
             known += 1
-            hop = Hop("spawn" if node.spawn else "call", target[0], node.line, self.ctx[0])
+            hop = Hop("spawn" if node.spawn else "call", target[0], node.line, self.ctx[0],
+                      node.on_self, node.concurrent)
             # A None dereference inside a try that catches AttributeError is handled,
             # unless it happens on another thread: then the handler is not on its stack.
             if not protected or node.spawn:

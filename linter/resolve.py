@@ -20,7 +20,11 @@ from __future__ import annotations
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from nilcheck.linter.facts import dotted
-from nilcheck.linter.index import THREAD_BASES, ProjectIndex, walk_nodes
+from nilcheck.linter.index import ProjectIndex, walk_nodes
+from nilcheck.linter.models import (
+    CONCURRENT_CALLS, CONCURRENT_REGISTRARS, NO_RETURN, NO_RETURN_ANNOTATIONS, NOT_REGISTRATIONS,
+    THREAD_BASES, THREAD_FACTORIES,
+)
 from nilcheck.linter.ir import (
     Attr, Bind, Call, CallExpr, Exit, Expr, FalsyConst, If, LocalFunc, Loop, ModuleFacts,
     Name, NoneConst, Read, Store, Super, Try,
@@ -31,22 +35,7 @@ from nilcheck.linter.ordering import (
 
 Value = tuple
 _EMPTY: FrozenSet[Value] = frozenset()
-# Constructors whose callable argument runs only when the object's .start() is called.
-THREAD_FACTORIES = {
-    "threading.Thread": ("target", 1),
-    "threading.Timer": ("function", 1),
-    "multiprocessing.Process": ("target", 1),
-}
 _CALLABLE_KINDS = ("func", "bound")
-# Calls after which the path does not go on.
-NO_RETURN = frozenset({"sys.exit", "exit", "quit", "os._exit", "os.abort", "os.execv",
-                       "os.execve", "os.execvp", "os.execvpe", "os.execl", "os.execle",
-                       "os.execlp", "os.execlpe"})
-_NO_RETURN_ANNOTATIONS = ("NoReturn", "Never")
-# Builtins that call nothing they are given later: passing a function to them is not a
-# callback registration (they either ignore it or call it at once, like a plain call).
-_NOT_REGISTRATIONS = {"isinstance", "issubclass", "getattr", "setattr", "hasattr", "id",
-                      "type", "repr", "str", "print", "callable", "super", "vars"}
 
 
 class Resolver:
@@ -404,8 +393,25 @@ class Resolver:
         return pairs
 
     def _read(self, ctx: Ctx, node: Read) -> List:
-        return [RRead(field, receiver, node.line, node.column)
+        on_self = self._is_self(ctx, node.target.base)
+        return [RRead(field, receiver, node.line, node.column, on_self)
                 for field, receiver in self.fields_of(ctx, node.target)]
+
+    def _self_name(self, fid: str) -> Optional[str]:
+        """The name `self` has in a method, or in the closures and lambdas inside one."""
+        index = self.index
+        while fid in index.functions:
+            function = index.function(fid)
+            if function.self_name is not None:
+                return function.self_name
+            if function.parent is None:
+                return None
+            fid = f"{index.module_of(fid).name}.{function.parent}"
+        return None
+
+    def _is_self(self, ctx: Ctx, expr: Expr) -> bool:
+        return isinstance(expr, Super) or (
+            isinstance(expr, Name) and expr.id == self._self_name(ctx[0]))
 
     def _facts(self, ctx: Ctx, facts) -> FrozenSet[str]:
         fields = set()
@@ -434,7 +440,10 @@ class Resolver:
             # called from the moment it is stored.
             spawned = self._callables(ctx, node.value)
             if spawned:
-                out.append(RCall(spawned, node.line, spawn=True))
+                # The brief's own example: a client may fire it at once, on its thread.
+                on_self = isinstance(node.value, Attr) and self._is_self(ctx, node.value.base)
+                out.append(RCall(spawned, node.line, spawn=True, on_self=on_self,
+                                 concurrent=True))
                 edges.extend((t, True) for t in spawned)
         return out
 
@@ -448,49 +457,57 @@ class Resolver:
     def _call(self, ctx: Ctx, node: Call, edges) -> List:
         index = self.index
         calls: List[Ctx] = []
-        spawns: List[Ctx] = []
+        # (target, on the same object, may run on another thread at once)
+        spawns: List[Tuple[Ctx, bool, bool]] = []
         deferred = False
-        opaque = True
+        on_self = isinstance(node.func, Attr) and self._is_self(ctx, node.func.base)
         values = self.evaluate(ctx, node.func)
         for value in sorted(values):
             kind = value[0]
             if kind in ("func", "bound", "unbound"):
                 target = self.callee_context(ctx, value)
-                opaque = False
                 if index.function(target[0]).is_async and not node.awaited:
-                    spawns.append(target)  # a coroutine runs only once scheduled
+                    spawns.append((target, on_self, False))  # runs once scheduled
                 else:
                     calls.append(target)
             elif kind == "class":
-                opaque = False
                 init = index.find_method(value[1], "__init__")
                 if init is not None:
                     calls.append((init, value[1]))
             elif kind == "start":
                 for callable_value in value[1]:
-                    spawns.append(self.callee_context(ctx, callable_value))
+                    target = self.callee_context(ctx, callable_value)
+                    spawns.append((target, target[1] == ctx[1], True))
             elif kind == "extern" and value[1] in THREAD_FACTORIES:
                 deferred = True
         no_return = bool(values) and all(self._no_return(v) for v in values)
         if not values and self.unique_fallback and isinstance(node.func, Attr):
             target = self._unique_method(node.func)
             if target is not None:
-                opaque = False
                 calls.append(target)
         registering = not deferred and not (
-            isinstance(node.func, Name) and node.func.id in _NOT_REGISTRATIONS)
+            isinstance(node.func, Name) and node.func.id in NOT_REGISTRATIONS)
         if registering:
+            method = node.func.attr if isinstance(node.func, Attr) else \
+                node.func.id if isinstance(node.func, Name) else ""
+            concurrent = method in CONCURRENT_REGISTRARS or dotted(node.func) in CONCURRENT_CALLS
             for argument in list(node.args) + [value for _, value in node.kwargs]:
-                spawns.extend(self._callables(ctx, argument))
-        del opaque
+                passes_self = isinstance(argument, Attr) and self._is_self(ctx, argument.base)
+                for target in self._callables(ctx, argument):
+                    spawns.append((target, passes_self, concurrent))
         out: List = []
+        groups: Dict[Tuple[bool, bool], List[Ctx]] = {}
+        for target, same_object, concurrent in spawns:
+            group = groups.setdefault((same_object, concurrent), [])
+            if target not in group:
+                group.append(target)
+        for (same_object, concurrent), targets in sorted(groups.items()):
+            out.append(RCall(tuple(targets), node.line, spawn=True, on_self=same_object,
+                             concurrent=concurrent))
+            edges.extend((t, True) for t in targets)
         calls = list(dict.fromkeys(calls))
-        spawns = [s for s in dict.fromkeys(spawns)]
-        if spawns:
-            out.append(RCall(tuple(spawns), node.line, spawn=True))
-            edges.extend((t, True) for t in spawns)
         if calls:
-            out.append(RCall(tuple(calls), node.line))
+            out.append(RCall(tuple(calls), node.line, on_self=on_self))
             edges.extend((t, False) for t in calls)
         if no_return:
             out.append(RExit("raise"))
@@ -502,7 +519,7 @@ class Resolver:
         if value[0] in ("func", "bound", "unbound"):
             returns = self.index.function(value[1]).returns
             name = dotted(returns) if returns is not None else None
-            return bool(name) and name.rsplit(".", 1)[-1] in _NO_RETURN_ANNOTATIONS
+            return bool(name) and name.rsplit(".", 1)[-1] in NO_RETURN_ANNOTATIONS
         return False
 
     def _unique_method(self, func: Attr) -> Optional[Ctx]:

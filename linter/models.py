@@ -1,0 +1,47 @@
+"""Models of code outside the project that the analysis must know by name.
+
+Like NilAway's hooks: what the standard library's thread, process and event-loop APIs do
+with the callables they are given, and which calls never return.
+"""
+from __future__ import annotations
+
+# Constructors whose callable argument runs only when the object's .start() is called:
+# (keyword, position) of that argument.
+THREAD_FACTORIES = {
+    "threading.Thread": ("target", 1),
+    "threading.Timer": ("function", 1),
+    "multiprocessing.Process": ("target", 1),
+}
+
+# External base classes whose `.start()` runs `self.run()` on another thread or process.
+THREAD_BASES = frozenset({"threading.Thread", "multiprocessing.Process",
+                          "multiprocessing.context.Process"})
+
+# External bases that add no attributes of their own to an instance: a class deriving only
+# from these has exactly the attributes the project's code gives it.
+PLAIN_BASES = frozenset({"object", "abc.ABC", "ABC", "typing.Generic", "Generic",
+                         "threading.Thread", "multiprocessing.Process", "Exception",
+                         "BaseException"})
+
+# Method names of APIs that run the callable they are given on another thread (or, for
+# signal handlers, between any two bytecodes) rather than later on the caller's own
+# event loop: a thread pool's submit/map, run_in_executor, the *_threadsafe calls.
+CONCURRENT_REGISTRARS = frozenset({"submit", "map", "run_in_executor", "signal",
+                                   "call_soon_threadsafe", "run_coroutine_threadsafe",
+                                   "start_new_thread", "apply_async", "map_async"})
+# The same, by qualified name: exit hooks run on whatever failure ends the program, so
+# also while a constructor that registered one is still running.
+CONCURRENT_CALLS = frozenset({"atexit.register", "signal.signal", "_thread.start_new_thread",
+                              "threading.excepthook"})
+
+# Builtins that call nothing they are given later: passing a function to them is not a
+# callback registration (they either ignore it or call it at once, like a plain call).
+NOT_REGISTRATIONS = frozenset({"isinstance", "issubclass", "getattr", "setattr", "hasattr",
+                               "id", "type", "repr", "str", "print", "callable", "super",
+                               "vars"})
+
+# Calls after which the path does not go on.
+NO_RETURN = frozenset({"sys.exit", "exit", "quit", "os._exit", "os.abort", "os.execv",
+                       "os.execve", "os.execvp", "os.execvpe", "os.execl", "os.execle",
+                       "os.execlp", "os.execlpe"})
+NO_RETURN_ANNOTATIONS = ("NoReturn", "Never")
