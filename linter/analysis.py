@@ -317,12 +317,21 @@ def _during_construction(trace: Tuple[Hop, ...]) -> bool:
     another thread: a
     callback handed to an event loop or a GUI toolkit runs only after the constructor has
     returned and the loop has taken over."""
+    spawned = in_base_constructor = False
     for hop in trace:
         if not hop.on_self:
             return False
-        if hop.kind == "spawn" and not hop.concurrent:
-            return False
-    return True
+        if hop.kind == "spawn":
+            if not hop.concurrent:
+                return False
+            spawned = True
+        elif hop.kind == "call" and hop.function.endswith(".__init__"):
+            in_base_constructor = True
+    # Without a thread, the read must happen while a base class's constructor runs and
+    # calls an override (the Checker Framework's "under initialization" receiver); a
+    # plain helper of the same constructor that reads too early is taken only on paths
+    # its author knows are not, or it would fail every time.
+    return spawned or in_base_constructor
 
 
 def _establishing_store(function, attr: str) -> Optional[int]:
