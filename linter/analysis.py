@@ -221,11 +221,14 @@ class Analysis:
             module, klass = index.classes[cid]
             for name, qualname in klass.methods:
                 fid = f"{module.name}.{qualname}"
-                if name == "__init__" or name.startswith("__") or name in referenced:
+                if name == "__init__":
                     continue
                 line = _establishing_store(index.function(fid), attr)
-                if line is not None:
-                    candidates.append((fid, line))
+                if line is None:
+                    continue
+                if name.startswith("__") or name in referenced:
+                    return None  # some initializer is called somewhere: not "never"
+                candidates.append((fid, line))
         return min(candidates) if candidates else None
 
     def _initializer(self, field: str, roots: Tuple[Ctx, ...]):

@@ -173,7 +173,7 @@ class _Walker:
 
     def block(self, nodes: Sequence, state, protected: bool, jumps: Dict[str, list]):
         """Walk nodes from state; return the fall-through state, or None if none."""
-        for node in nodes:
+        for position, node in enumerate(nodes):
             if isinstance(node, RRead):
                 if node.field not in state and not protected:
                     self.expose((node.field, node.receiver, self.ctx[0], node.line, node.column),
@@ -183,6 +183,7 @@ class _Walker:
                 if node.assignment and node.truthy and node.field in self.flags:
                     seen = self.flag_states.get(node.field)
                     here = frozenset(state) if state is not TOP else frozenset(self.flags)
+                    here |= self._set_later(nodes[position + 1:])
                     self.flag_states[node.field] = here if seen is None else seen & here
                 state = state | {node.field}
             elif isinstance(node, RKill):
@@ -204,6 +205,24 @@ class _Walker:
             if state is None:
                 return None
         return state
+
+    def _set_later(self, rest: Sequence) -> FrozenSet[str]:
+        """Fields the rest of a straight-line block certainly sets: the fields a flag is
+        set together with (`self.canvas = c; self.label = l`)."""
+        fields: set = set()
+        for node in rest:
+            if isinstance(node, RGen) and node.assignment:
+                fields.add(node.field)
+            elif isinstance(node, RCall) and not node.spawn:
+                gens = [self.summaries[t].gen for t in node.targets if t in self.summaries]
+                if gens and all(g is not TOP for g in gens):
+                    fields |= frozenset.intersection(*map(frozenset, gens))
+            elif isinstance(node, (RIf, RLoop, RTry)):
+                if _exits(node):
+                    break  # it may leave the block: what follows is not certain
+            elif not isinstance(node, (RRead, RKill)):
+                break
+        return frozenset(fields)
 
     def call(self, node: RCall, state, protected: bool):
         gen = TOP
@@ -272,6 +291,18 @@ class _Walker:
             final = self.block(node.final, start, protected, jumps)
             return final if after is not None else None
         return after
+
+
+def _exits(node) -> bool:
+    """Does a compound node contain a return, raise, break or continue?"""
+    blocks = {RIf: lambda n: (n.body, n.orelse), RLoop: lambda n: (n.body, n.orelse),
+              RTry: lambda n: (n.body, *n.handlers, n.orelse, n.final)}[type(node)](node)
+    for block in blocks:
+        for inner in block:
+            if isinstance(inner, RExit) or (
+                    isinstance(inner, (RIf, RLoop, RTry)) and _exits(inner)):
+                return True
+    return False
 
 
 def _join(a, b):

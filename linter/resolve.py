@@ -440,12 +440,26 @@ class Resolver:
             # called from the moment it is stored.
             spawned = self._callables(ctx, node.value)
             if spawned:
-                # The brief's own example: a client may fire it at once, on its thread.
+                # A callback stored on an object that already exists (a connected client)
+                # may fire at once, on its thread; one stored on an object this function
+                # has just built (`parser.print_help = self._help`) waits for its owner.
                 on_self = isinstance(node.value, Attr) and self._is_self(ctx, node.value.base)
+                fresh = self._freshly_built(ctx, node.target.base)
                 out.append(RCall(spawned, node.line, spawn=True, on_self=on_self,
-                                 concurrent=True))
+                                 concurrent=not fresh))
                 edges.extend((t, True) for t in spawned)
         return out
+
+    def _freshly_built(self, ctx: Ctx, expr: Expr) -> bool:
+        """Is expr a local bound only to the results of calls made in this function?"""
+        if not isinstance(expr, Name):
+            return False
+        function = self.index.function(ctx[0])
+        if expr.id not in function.local_names or any(p.name == expr.id
+                                                      for p in function.params):
+            return False
+        values = self.index.binds(ctx[0]).get(expr.id, ())
+        return bool(values) and all(isinstance(v, CallExpr) for v in values)
 
     def _callables(self, ctx: Ctx, expr: Expr) -> Tuple[Ctx, ...]:
         targets = []
