@@ -47,7 +47,7 @@ def discovered_entries(index: ProjectIndex, scripts: Sequence[str]) -> List[Entr
     return unique
 
 
-def resolve_entry(index: ProjectIndex, spec: str):
+def resolve_entry(index: ProjectIndex, spec: str, depth: int = 0):
     """An Entry, or a string saying why spec does not resolve."""
     module_name, _, qualname = spec.partition(":")
     if not module_name or not qualname:
@@ -78,6 +78,14 @@ def resolve_entry(index: ProjectIndex, spec: str):
         return Entry(spec, (method, owner), prelude)
     if fid in index.functions:
         return Entry(spec, (fid, None), imported + own_toplevel)
+    # A name the module re-exports (`from .cli import main` in pkg/__init__.py).
+    head, _, rest = qualname.partition(".")
+    for imported_name in module.imports:
+        if imported_name.local == head and imported_name.name and depth < 5:
+            target = f"{imported_name.module}:{imported_name.name}" + (f".{rest}" if rest else "")
+            entry = resolve_entry(index, target, depth + 1)
+            if isinstance(entry, Entry):
+                return Entry(spec, entry.ctx, entry.prelude)
     return f"no function or method '{qualname}' in module '{module_name}'"
 
 
