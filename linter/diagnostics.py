@@ -5,7 +5,7 @@ The only place that phrases a hazard for people; the analysis never formats mess
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 from nilcheck.linter.analysis import Analysis, Hazard
 from nilcheck.linter.ftypes import Finding, Initializer, TraceStep
@@ -53,12 +53,14 @@ class Diagnostics:
         suggestion = self._suggestion(owner_class, class_name, attr, hazard) \
             if hazard.rule != "NIL002" else self._construction_suggestion(class_name, attr,
                                                                            hazard, trace)
+        sites = self._construction_sites(owner_class) if hazard.rule != "NIL002" else []
         return Finding(
             rule=hazard.rule, severity="error", file=read_file, line=hazard.line,
             column=hazard.column, field=hazard.field, message=message,
             entry=hazard.entry.display, initializer=initializer, trace=tuple(trace),
             suggestion=suggestion,
             read_text=self._line_text(read_file, hazard.line),
+            construction_sites=tuple(sites),
         )
 
     def _message(self, hazard: Hazard, class_name: str, attr: str, init_text: str,
@@ -74,8 +76,8 @@ class Diagnostics:
             return (f"{field} is read by {how} before `{class_name}.__init__` assigns it"
                     f"{where}")
         if hazard.rule == "NIL003":
-            return (f"{field} is read, but no entry point ever calls {init_text}, which "
-                    f"assigns it: the read always finds None")
+            return (f"{field} is read, but nothing in the project calls {init_text}, "
+                    f"which assigns it: the read always finds None")
         message = f"{field} is read before {init_text} assigns it"
         if hazard.initializer_call is not None:
             caller, line = hazard.initializer_call
@@ -88,10 +90,14 @@ class Diagnostics:
                                  trace: List[TraceStep]) -> str:
         escape = next((step for step in trace if step.kind == "spawn"), None)
         if escape is not None:
-            return (f"assign `self.{attr}` in `{class_name}.__init__` before "
-                    f"{escape.file}:{escape.line} starts `{escape.function}`, or move that "
-                    f"start out of the constructor (e.g. into a `start()` method called "
-                    f"once the object is built)")
+            before = f"{escape.file}:{escape.line} starts `{escape.function}`"
+            first = trace[1] if len(trace) > 1 else escape
+            if first is not escape:  # started further down, e.g. by the base __init__
+                before = (f"{first.file}:{first.line} calls `{first.function}` (which "
+                          f"starts `{escape.function}` at {escape.file}:{escape.line})")
+            return (f"assign `self.{attr}` in `{class_name}.__init__` before {before}, or "
+                    f"move that start out of the constructor (e.g. into a `start()` method "
+                    f"called once the object is built)")
         return (f"assign `self.{attr}` before `{class_name}.__init__` calls the method that "
                 f"reads it (a subclass override runs before the subclass constructor has "
                 f"finished), or pass the value to the base constructor")
@@ -105,7 +111,7 @@ class Diagnostics:
         else:
             where = (f"add a `{attr}` parameter to `{class_name}.__init__` "
                      f"({self.index.path_of(init)}:{self.index.function(init).line})")
-        sites = self._construction_sites(owner_class)
+        sites = [f"{path}:{line}" for path, line in self._construction_sites(owner_class)]
         construct = ""
         if sites:
             shown = ", ".join(sites[:3]) + (" ..." if len(sites) > 3 else "")
@@ -119,7 +125,8 @@ class Diagnostics:
                 f"not exist yet when `{class_name}` is constructed, create it earlier or "
                 f"guard the read with `if self.{attr} is None: ...`.")
 
-    def _construction_sites(self, cid: str) -> List[str]:
+    def _construction_sites(self, cid: str) -> List[Tuple[str, int]]:
+        """(file, line) of every analysed `cid(...)` call that runs its constructor."""
         init = self.index.find_method(cid, "__init__") if cid in self.index.classes else None
         if init is None:
             return []
@@ -132,7 +139,7 @@ class Diagnostics:
             for node in _calls(self.analysis.bodies.get(caller, ())):
                 if target in node.targets and not node.spawn:
                     sites.add((self.index.path_of(caller[0]), node.line))
-        return [f"{path}:{line}" for path, line in sorted(sites)]
+        return sorted(sites)
 
     def _class_name(self, cid: str) -> str:
         if cid in self.index.classes:

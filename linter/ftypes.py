@@ -54,6 +54,10 @@ class Finding:
     # The stripped source text of the read line, for baseline fingerprints that survive
     # line shifts; not part of the JSON contract.
     read_text: str = ""
+    # Where the field's class is constructed on the analysed paths, as (file, line) of
+    # each `Cls(...)` call: what a constructor-injection fix must update. Not part of
+    # the JSON contract.
+    construction_sites: Tuple[Tuple[str, int], ...] = ()
 
     @property
     def sort_key(self) -> tuple:

@@ -32,10 +32,10 @@ class Rule:
 
 
 def _load() -> Dict[str, Rule]:
-    from nilcheck.rules import nil001
+    from nilcheck.rules import nil001, nil002, nil003
 
     table = {}
-    for module in (nil001,):
+    for module in (nil001, nil002, nil003):
         table[module.RULE.code] = module.RULE
     return table
 

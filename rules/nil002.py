@@ -1,0 +1,279 @@
+"""NIL002: a callback, thread or overridable method reads a field while the constructor
+that registered or called it has not assigned that field yet.
+
+The example projects below are run by tests/test_rule_examples.py: valid ones must give
+no findings, invalid ones exactly the lines marked `# expect: NIL002`.
+"""
+from __future__ import annotations
+
+from textwrap import dedent
+from typing import Dict, Optional
+
+from nilcheck.rules import Example, Rule
+
+
+def _project(entry: str, main: str, extra: Optional[Dict[str, str]] = None) -> Example:
+    """A one-package project `app` whose app/main.py is `main`, started at `entry`."""
+    pyproject = dedent(
+        f"""\
+        [project]
+        name = "app"
+        version = "0.1.0"
+
+        [tool.nilcheck]
+        entry-points = ["{entry}"]
+        """
+    )
+    files = {"pyproject.toml": pyproject, "app/__init__.py": "", "app/main.py": dedent(main)}
+    files.update({path: dedent(source) for path, source in (extra or {}).items()})
+    return Example(files=files, entry_points=(entry,))
+
+
+DOCS = """\
+## What it does
+Checks that code a constructor lets loose before it has finished — a thread or timer it
+starts, a callback it hands to another object or registers as a signal handler, an
+executor job it submits, or an overridable method it calls — does not read a field of
+the object under construction that the constructor assigns only further down.
+
+The trace starts at the class's `__init__` and follows it into base-class constructors
+(`super().__init__()`), so a base class that starts a thread, or calls a method that a
+subclass overrides, before the subclass has assigned its own fields is found too.
+
+## Why is this bad?
+The object is half built while its constructor runs. A thread started there can run at
+once; a client may fire a callback the moment it is registered (many connect, retry or
+replay events on another thread); a base `__init__` that calls `self.setup()` runs the
+subclass's override before the subclass constructor has assigned anything. A read that
+wins the race finds `AttributeError: 'Reporter' object has no attribute 'lock'` — or
+`None` when a class attribute provides a default. The window is a few microseconds, so
+tests pass and production fails under load.
+
+## Example
+```python
+class Reporter:
+    def __init__(self, client):
+        client.on_connect = self._on_connect  # may fire at once, on the client's thread
+        self.lock = threading.Lock()          # assigned too late
+
+    def _on_connect(self, *args):
+        with self.lock:  # NIL002
+            ...
+```
+
+## Use instead
+Assign every field before the constructor lets anything loose:
+```python
+class Reporter:
+    def __init__(self, client):
+        self.lock = threading.Lock()
+        client.on_connect = self._on_connect
+```
+Better still, keep constructors free of side effects: build the object, then start its
+threads and register its callbacks in a `start()` method that the owner calls once the
+object is complete. For a base class that calls an overridable method, pass what the
+override needs to the base constructor, or call the hook from `start()`.
+
+## Known problems
+- Only a dereference of the field counts (an attribute, call, subscript, iteration or
+  `with`). While the constructor runs, a field not assigned yet does not exist at all,
+  so a plain read — a comparison, a truth test, passing it as an argument — fails too,
+  but is not reported.
+- Threads and callbacks are known by the call that starts them (`threading.Thread`,
+  `Timer`, executors, asyncio, `signal.signal`, `atexit.register`, a bound method passed
+  to or stored on another object). A library that starts its own thread from a plain
+  method call is opaque unless it is configured as a spawner.
+- A callback stored on an object the constructor did not create itself (a client passed
+  in) is assumed to be able to run at once, even when that object could not fire it
+  before the constructor returns (say, a client that is not connected yet). Suppress
+  such a finding with `# nilcheck: ignore[NIL002]`. A callback handed to an event loop
+  (`loop.call_soon`) runs only after the constructor has returned and is not reported.
+- The constructor reported is the one of the class that is instantiated; a base class
+  whose `__init__` is only reached through `super()` is reported through its subclasses.
+
+## Options
+- `spawners` (list of qualified callables, e.g. `"mylib.run_later"`): extra functions
+  whose callable arguments run later or concurrently, like `threading.Thread`.
+"""
+
+
+VALID = (
+    # The lock exists before the callback that uses it is registered.
+    _project(
+        "app.main:main",
+        """\
+        import threading
+
+        from app.client import Client
+
+
+        class Reporter:
+            def __init__(self, client: Client):
+                self.lock = threading.Lock()
+                self.sent = 0
+                client.on_connect = self._on_connect
+
+            def _on_connect(self, *args):
+                with self.lock:
+                    self.sent += 1
+
+
+        def main():
+            Reporter(Client("broker.internal"))
+        """,
+        extra={
+            "app/client.py": """\
+            class Client:
+                def __init__(self, host):
+                    self.host = host
+                    self.on_connect = None
+            """,
+        },
+    ),
+    # The thread is created early but started only once every field is assigned.
+    _project(
+        "app.main:main",
+        """\
+        import queue
+        import threading
+
+
+        class Uploader:
+            def __init__(self, bucket):
+                self.thread = threading.Thread(target=self._drain, daemon=True)
+                self.bucket = bucket
+                self.pending = queue.Queue()
+                self.thread.start()
+
+            def _drain(self):
+                while True:
+                    path = self.pending.get()
+                    print(self.bucket.upper(), path)
+
+
+        def main():
+            Uploader("backups")
+        """,
+    ),
+    # The constructor only builds the object; the owner starts it when it is complete.
+    _project(
+        "app.main:main",
+        """\
+        import threading
+
+
+        class Heartbeat:
+            def __init__(self, interval, sink):
+                self.timer = threading.Timer(interval, self._beat)
+                self.sink = sink
+
+            def start(self):
+                self.timer.start()
+
+            def _beat(self):
+                self.sink.write("beat\\n")
+
+
+        def main(sink):
+            heartbeat = Heartbeat(5.0, sink)
+            heartbeat.start()
+        """,
+    ),
+)
+
+
+INVALID = (
+    # A callback registered on another object before the field it reads is assigned.
+    _project(
+        "app.main:main",
+        """\
+        import threading
+
+        from app.client import Client
+
+
+        class Reporter:
+            def __init__(self, client: Client):
+                client.on_connect = self._on_connect
+                self.lock = threading.Lock()
+
+            def _on_connect(self, *args):
+                with self.lock:  # expect: NIL002
+                    print("connected", args)
+
+
+        def main():
+            Reporter(Client("broker.internal"))
+        """,
+        extra={
+            "app/client.py": """\
+            class Client:
+                def __init__(self, host):
+                    self.host = host
+                    self.on_connect = None
+            """,
+        },
+    ),
+    # A worker thread started in the constructor before its queue exists.
+    _project(
+        "app.main:main",
+        """\
+        import queue
+        import threading
+
+
+        class Uploader:
+            def __init__(self, bucket):
+                self.bucket = bucket
+                self.thread = threading.Thread(target=self._drain, daemon=True)
+                self.thread.start()
+                self.pending = queue.Queue()
+
+            def _drain(self):
+                while True:
+                    path = self.pending.get()  # expect: NIL002
+                    print(self.bucket, path)
+
+
+        def main():
+            Uploader("backups")
+        """,
+    ),
+    # A base constructor calls a hook that the subclass overrides; the override reads a
+    # field the subclass assigns only after `super().__init__()` has returned.
+    _project(
+        "app.main:main",
+        """\
+        class Command:
+            def __init__(self):
+                self.configure()
+
+            def configure(self):
+                pass
+
+
+        class Deploy(Command):
+            def __init__(self, target):
+                super().__init__()
+                self.target = target
+
+            def configure(self):
+                print("deploying to", self.target.strip())  # expect: NIL002
+
+
+        def main():
+            Deploy("production")
+        """,
+    ),
+)
+
+
+RULE = Rule(
+    code="NIL002",
+    name="field-read-during-construction",
+    summary="A thread, callback or overridable method started by a constructor reads a field the constructor has not assigned yet",
+    severity="error",
+    docs=DOCS,
+    valid=VALID,
+    invalid=INVALID,
+)
