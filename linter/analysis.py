@@ -46,9 +46,13 @@ class Hazard:
 
 
 class Analysis:
-    def __init__(self, index: ProjectIndex, resolver: Resolver):
+    def __init__(self, index: ProjectIndex, resolver: Resolver,
+                 initializer_methods: Sequence[str] = ()):
         self.index = index
         self.resolver = resolver
+        # The `initializer-methods` hint: every field these methods assign counts as
+        # initialized by them, even when they assign it only on some paths.
+        self.initializer_methods = frozenset(initializer_methods)
         self.graph = nx.DiGraph()
         self.bodies: Dict[Ctx, tuple] = {}
         self.summaries: Dict[Ctx, Summary] = {}
@@ -119,8 +123,9 @@ class Analysis:
             unconditional: Dict[str, int] = {}
             _collect_unconditional(self.bodies.get(ctx, ()), unconditional)
             gen = self.summary(ctx).gen
+            hinted = ctx[0].rsplit(".", 1)[-1] in self.initializer_methods
             cached = {field: line for field, line in every.items()
-                      if field in gen or field in unconditional}
+                      if hinted or field in gen or field in unconditional}
             self._assignments[ctx] = cached
         return cached
 
