@@ -450,6 +450,15 @@ class Resolver:
                 edges.extend((t, True) for t in spawned)
         return out
 
+    def _configured_spawner(self, values) -> bool:
+        """Is the call to one of the `spawners` the user configured (by qualified name:
+        a project function's id or an external dotted name)? Their callable arguments
+        may run at once on another thread."""
+        for value in values:
+            if value[0] in ("func", "bound", "unbound", "extern") and value[1] in self.spawners:
+                return True
+        return False
+
     def _freshly_built(self, ctx: Ctx, expr: Expr) -> bool:
         """Is expr a local bound only to the results of calls made in this function?"""
         if not isinstance(expr, Name):
@@ -504,7 +513,8 @@ class Resolver:
         if registering:
             method = node.func.attr if isinstance(node.func, Attr) else \
                 node.func.id if isinstance(node.func, Name) else ""
-            concurrent = method in CONCURRENT_REGISTRARS or dotted(node.func) in CONCURRENT_CALLS
+            concurrent = method in CONCURRENT_REGISTRARS or \
+                dotted(node.func) in CONCURRENT_CALLS or self._configured_spawner(values)
             for argument in list(node.args) + [value for _, value in node.kwargs]:
                 passes_self = isinstance(argument, Attr) and self._is_self(ctx, argument.base)
                 for target in self._callables(ctx, argument):

@@ -96,20 +96,34 @@ If the field must stay optional, call the initializer before anything that can r
 the read is started, or guard the read (`if self.host is None: return`).
 
 ## Known problems
-- Guards are understood within one function only: a check in the caller does not
-  protect a read in the callee.
+- Guards are understood within one function: a check in a caller protects the reads in
+  what it calls, but a check in a callee tells its caller nothing. Conditions that are
+  correlated through other state (a memo flag checked before the flag's own setter runs,
+  `if not self.cfg.reload: raise` protecting a field set under `if self.cfg.reload:`)
+  are not followed.
+- A `for` loop's body is assumed to run at least once; a `while` loop's may not run.
+- A field that its initializer sets only on some paths is *optional by design* and not
+  reported; so is one that only the constructor's own helpers set.
 - Instances are tracked per class, not per object: once the initializer has run for one
   instance of a class, reads through every instance of that class count as safe.
+- A callback passed to any call or stored on another object counts as able to run from
+  that moment, as the rule defines it. A GUI toolkit or an event loop that has not been
+  started yet may in fact wait; such findings are true by definition but may be benign.
 - Dynamic attribute access (`setattr`, `__dict__`, `getattr` with a computed name) and
   decorators that call or register the functions they wrap are not modelled.
 - Calls into code outside the project are opaque: a library that calls back into your
   code is not followed unless the callback is passed to it or configured as a spawner.
+  A call on a receiver of unknown type is not resolved by method name alone: measured on
+  the fixtures and the standard library, that guess produced only false positives.
 
 ## Options
 - `initializer-methods` (list of method names): extra names that mark a late
-  initializer. This is only a hint; any method that assigns the field counts.
-- `spawners` (list of qualified callables, e.g. `"mylib.run_later"`): extra functions
-  whose callable arguments run later or concurrently, like `threading.Thread`.
+  initializer. Any method that establishes the field counts anyway; a method named here
+  counts even when it assigns the field only on some paths.
+- `spawners` (list of qualified callables, e.g. `"mylib.run_later"`): functions whose
+  callable arguments run concurrently, like `threading.Thread`. Every callable argument
+  already counts as possibly running later (for NIL001); a configured spawner's also
+  count as running at once on another thread (for NIL002).
 """
 
 
