@@ -77,6 +77,7 @@ class ModuleConverter:
         self.global_values: List[Tuple[str, Expr]] = []
         self.decorated: List[Tuple[str, Expr]] = []
         self.scopes: List[_Scope] = []
+        self._facts_memo: Dict[int, tuple] = {}
 
     # ------------------------------------------------------------ positions
 
@@ -667,7 +668,18 @@ class ModuleConverter:
     # ------------------------------------------------------------ guards
 
     def facts(self, test) -> Tuple[Tuple[Expr, ...], Tuple[Expr, ...]]:
-        """Expressions known set (not None) when `test` is true, and when it is false."""
+        """Expressions known set (not None) when `test` is true, and when it is false.
+
+        Memoized per node: `a and b and c ...` asks again for every prefix."""
+        key = id(test)
+        cached = self._facts_memo.get(key)
+        if cached is not None and cached[0] is test:
+            return cached[1]
+        result = self._facts(test)
+        self._facts_memo[key] = (test, result)
+        return result
+
+    def _facts(self, test) -> Tuple[Tuple[Expr, ...], Tuple[Expr, ...]]:
         if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
             truthy, falsy = self.facts(test.expression)
             return falsy, truthy

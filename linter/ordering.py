@@ -18,6 +18,7 @@ greatest fixpoint, the standard answer for a must-analysis under recursion.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
@@ -346,17 +347,27 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
             continue
         for ctx in members:
             summaries[ctx] = Summary(gen=TOP, kill=frozenset(), exposed={})
-        for _ in range(max_rounds):
-            changed = False
-            for ctx in members:
-                new = summarize(ctx, bodies.get(ctx, ()), summaries, flags)
-                old = summaries[ctx]
-                changed = changed or not _same(old, new)
-                summaries[ctx] = new
-            if not changed:
-                break
-        else:
-            # No fixpoint within the bound: keep only what needs no proof.
+        # A worklist: when a summary changes, its callers inside the component are
+        # summarized again. Gen only shrinks and exposed reads only grow, so this ends;
+        # the budget only guards against a bug, not against large components.
+        inside = set(members)
+        pending = deque(members)
+        queued = set(members)
+        budget = max_rounds * len(members) + 100
+        while pending and budget:
+            budget -= 1
+            ctx = pending.popleft()
+            queued.discard(ctx)
+            new = summarize(ctx, bodies.get(ctx, ()), summaries, flags)
+            changed = not _same(summaries[ctx], new)
+            summaries[ctx] = new
+            if changed:
+                for caller in sorted(sub.predecessors(ctx), key=_ctx_key):
+                    if caller in inside and caller not in queued:
+                        pending.append(caller)
+                        queued.add(caller)
+        if pending:
+            # No fixpoint within the budget: keep only what needs no proof.
             for ctx in members:
                 old = summaries[ctx]
                 summaries[ctx] = Summary(gen=frozenset(), kill=old.kill, exposed=old.exposed,

@@ -6,6 +6,7 @@ the one exception, and `timing=False` removes it).
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,28 @@ def render(
     # Imported by name: the module `json` would shadow the stdlib module in this namespace.
     module = importlib.import_module(f"{__name__}.{fmt}")
     options = RenderOptions(color=color, timing=timing, rules=rules)
-    return module.render(result, Path(root), options)
+    return module.render(printable(result), Path(root), options)
+
+
+def printable(result: ScanResult) -> ScanResult:
+    """The result with file names that are not valid UTF-8 (Linux allows any bytes)
+    shown with backslash escapes, so every report is valid UTF-8."""
+
+    def clean(name: str) -> str:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+    def fix_finding(finding: Finding) -> Finding:
+        initializer = finding.initializer
+        if initializer is not None:
+            initializer = dataclasses.replace(initializer, file=clean(initializer.file))
+        return dataclasses.replace(
+            finding, file=clean(finding.file), initializer=initializer,
+            trace=tuple(dataclasses.replace(step, file=clean(step.file))
+                        for step in finding.trace))
+
+    return dataclasses.replace(
+        result, findings=[fix_finding(f) for f in result.findings],
+        errors=[dataclasses.replace(e, file=clean(e.file)) for e in result.errors])
 
 
 def sorted_findings(result: ScanResult) -> List[Finding]:
