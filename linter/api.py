@@ -9,7 +9,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from nilcheck.linter import engine
 from nilcheck.linter.baseline import filter_baselined, load_baseline
@@ -53,11 +53,13 @@ def scan(
     use_cache: bool = True,
     show_unused: bool = False,
     use_baseline: bool = True,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> ScanOutcome:
     """Analyse the project that holds paths[0] and return what should be reported.
 
     CLI values (entry, select, ignore, baseline) override the configuration's.
-    use_baseline=False ignores every baseline, for writing a new one. Raises ConfigError.
+    use_baseline=False ignores every baseline, for writing a new one. progress(done,
+    total) is called as files are parsed (see progress.py). Raises ConfigError.
     """
     started = time.perf_counter()
     given = [Path(path) for path in (paths or ["."])]
@@ -88,7 +90,7 @@ def scan(
         jobs=jobs if jobs else (os.cpu_count() or 1),
         use_cache=use_cache,
     )
-    analysed = engine.analyze(settings)
+    analysed = engine.analyze(settings, progress=progress)
 
     in_scope = _scope(root, given)
     active = set(known_rule_codes() if selected is None else selected) - set(ignored)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Optional, Tuple
 
@@ -78,8 +79,10 @@ def main() -> None:
               help="Print no report; the exit code (and --output) carry the result.")
 @click.option("--show-unused-suppressions", is_flag=True,
               help="Warn on stderr about `# nilcheck: ignore` comments that hide nothing.")
-@click.option("--diff", is_flag=True, help="Show fixes as a diff (not implemented yet).")
-@click.option("--fix", is_flag=True, help="Apply fixes (not implemented yet).")
+@click.option("--diff", is_flag=True,
+              help="Print the safe fixes as a unified diff; explain the findings left.")
+@click.option("--fix", is_flag=True,
+              help="Apply the safe fixes in place, then report what is left.")
 @_guarded
 def scan(
     paths: Tuple[str, ...],
@@ -102,13 +105,15 @@ def scan(
     """Analyse the project holding PATH (default: .) and report init-order nil hazards."""
     if diff and fix:
         raise _fail("--diff and --fix are mutually exclusive")
-    if diff or fix:
-        raise _fail(f"{'--diff' if diff else '--fix'} is not implemented yet")
+    if (diff or fix) and write_baseline is not None:
+        raise _fail(f"{'--diff' if diff else '--fix'} and --write-baseline are mutually exclusive")
 
     from nilcheck.linter import api
     from nilcheck.linter.config import split_codes
+    from nilcheck.linter.progress import progress_for_terminal
 
-    outcome = api.scan(
+    scan_again = functools.partial(
+        api.scan,
         list(paths),
         entry=entries,
         select=split_codes([select]) if select is not None else None,
@@ -119,8 +124,16 @@ def scan(
         show_unused=show_unused_suppressions,
         use_baseline=write_baseline is None,
     )
+    scan_started_ns = time.time_ns()  # --fix leaves alone a file modified after this
+    outcome = scan_again(progress=progress_for_terminal(quiet))
     for file, line in outcome.unused_suppressions:
         click.echo(f"{file}:{line}: warning: unused suppression comment", err=True)
+
+    if diff:
+        _show_diff(outcome, output, quiet)
+        raise click.exceptions.Exit(_exit_code(outcome.result, exit_zero))
+    if fix:
+        outcome = _apply_fixes(outcome, scan_started_ns, scan_again, quiet)
 
     if write_baseline is not None:
         from nilcheck.linter.baseline import write_baseline as write
@@ -141,6 +154,37 @@ def scan(
         # color= stops click from stripping the escapes that --color asked for on a pipe.
         click.echo(report, nl=not report.endswith("\n"), color=colored)
     raise click.exceptions.Exit(_exit_code(outcome.result, exit_zero))
+
+
+def _show_diff(outcome, output: Optional[Path], quiet: bool) -> None:
+    """The safe fixes as a patch on stdout (or --output); why the rest are not fixed, on
+    stderr, so that `nilcheck scan --diff | git apply` works."""
+    from nilcheck.linter import fixes
+
+    plan = fixes.plan_for_scan(outcome)
+    patch = plan.diff()
+    if output is not None:
+        from nilcheck.linter.fileio import write_text_atomic
+
+        _write_or_fail(output, lambda: write_text_atomic(output, patch))
+    elif patch:
+        click.echo(patch, nl=False)
+    if not quiet:
+        for line in fixes.plan_report(plan):
+            click.echo(line, err=True)
+
+
+def _apply_fixes(outcome, scan_started_ns: int, scan_again: Callable, quiet: bool):
+    """Apply the safe fixes, say what was done and what was not, and return a new scan
+    (the report and the exit code are about the findings that are left)."""
+    from nilcheck.linter import fixes
+
+    plan = fixes.plan_for_scan(outcome)
+    applied = fixes.apply_fixes(plan, scan_started_ns)
+    if not quiet:
+        for line in fixes.apply_report(plan, applied):
+            click.echo(line, err=True)
+    return scan_again() if applied.written else outcome
 
 
 def _render(fmt: str, result: ScanResult, root: Path, *, color: bool = False) -> str:

@@ -113,7 +113,7 @@ class CannedEngine:
         self.raises = raises
         self.settings = None
 
-    def __call__(self, settings):
+    def __call__(self, settings, progress=None):
         self.settings = settings
         if self.raises is not None:
             raise self.raises
@@ -386,11 +386,11 @@ def test_unexpected_engine_exception_is_one_line_internal_error(project, canned)
     assert_one_line_error(run("scan"), "RuntimeError: graph exploded second line", kind="internal error")
 
 
-def test_diff_and_fix_not_implemented(project, canned):
+def test_diff_and_fix_exclusive_options(project, canned):
+    # What --diff and --fix do is tested in test_fixes.py.
     canned()
-    assert_one_line_error(run("scan", "--diff"), "--diff", "not implemented yet")
-    assert_one_line_error(run("scan", "--fix"), "--fix", "not implemented yet")
     assert_one_line_error(run("scan", "--diff", "--fix"), "mutually exclusive")
+    assert_one_line_error(run("scan", "--fix", "--write-baseline", "b.json"), "mutually exclusive")
 
 
 def test_usage_errors_exit_2(project, canned):

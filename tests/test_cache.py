@@ -1,0 +1,366 @@
+"""The facts cache (linter/cache.py), parallel parsing and the progress line.
+
+The project under test is the containerd_buggy fixture (one NIL001 finding) plus filler
+modules and one file with a syntax error, more than engine._PARALLEL_THRESHOLD files,
+so that jobs=2 really uses worker processes.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nilcheck.linter import cache, cli, engine
+from nilcheck.linter.api import scan
+from nilcheck.linter.progress import ProgressLine, progress_for_terminal
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "NIL001" / "containerd_buggy"
+FILLERS = 45
+
+FILLER = """\
+class Filler{n}:
+    def __init__(self):
+        self.value = None
+
+    def attach(self, value):
+        self.value = value
+
+    def read(self):
+        return self.value + {n}
+"""
+
+
+@pytest.fixture(autouse=True)
+def user_cache_home(tmp_path, monkeypatch):
+    """Keep the signing key out of the real ~/.cache."""
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns(".nilcheck_cache"))
+    for n in range(FILLERS):
+        (root / "cri" / f"filler_{n:02}.py").write_text(FILLER.format(n=n), encoding="utf-8")
+    (root / "cri" / "broken.py").write_text("def broken(:\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Counts the files parsed in this process (jobs=1), by relative path."""
+    seen = []
+    original = engine.parse_source
+
+    def counting(source, relative, *args, **kwargs):
+        seen.append(relative)
+        return original(source, relative, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "parse_source", counting)
+    return seen
+
+
+def run(root: Path, **kwargs):
+    kwargs.setdefault("jobs", 1)
+    result = scan([str(root)], **kwargs).result
+    return result.findings, result.errors
+
+
+def pack(root: Path) -> Path:
+    return root / cache.CACHE_DIR_NAME / cache.PACK_NAME
+
+
+def test_findings_identical_without_cache_cold_and_warm(project, parses):
+    uncached = run(project, use_cache=False)
+    assert [f.rule for f in uncached[0]] == ["NIL001"]
+    assert [e.file for e in uncached[1]] == ["cri/broken.py"]
+    assert not (project / cache.CACHE_DIR_NAME).exists()
+
+    parses.clear()
+    assert run(project, use_cache=True) == uncached
+    assert len(parses) == FILLERS + 6  # cold: every file parsed, the broken one too
+    assert pack(project).is_file()
+
+    parses.clear()
+    assert run(project, use_cache=True) == uncached
+    assert parses == []  # warm: nothing parsed, the syntax error comes from the cache
+
+
+def test_parallel_findings_identical_to_serial(project, monkeypatch):
+    used_workers = []
+    original = engine._parse_in_workers
+
+    def spy(pending, jobs, finished):
+        used_workers.append((len(pending), jobs))
+        return original(pending, jobs, finished)
+
+    monkeypatch.setattr(engine, "_parse_in_workers", spy)
+    serial = run(project, jobs=1, use_cache=False)
+    parallel = run(project, jobs=2, use_cache=False)
+    assert used_workers == [(FILLERS + 6, 2)]
+    assert parallel == serial
+    assert [f.rule for f in parallel[0]] == ["NIL001"]
+
+
+def dying_worker(chunk):
+    os._exit(3)
+
+
+def failing_worker(chunk):
+    raise RecursionError("maximum recursion depth exceeded while pickling an object")
+
+
+@pytest.mark.parametrize("worker", [dying_worker, failing_worker])
+def test_files_the_workers_could_not_deliver_are_parsed_here(project, monkeypatch, worker):
+    serial = run(project, jobs=1, use_cache=False)
+    monkeypatch.setattr(engine, "_parse_chunk", worker)
+    assert run(project, jobs=2, use_cache=False) == serial
+
+
+def test_parse_all_returns_facts_in_path_order_whatever_the_workers_do(project):
+    files = sorted(project.rglob("*.py"), reverse=True)
+    modules, errors = engine.parse_all(project, files, jobs=2, use_cache=False)
+    paths = [module.path for module in modules]
+    assert paths == sorted(paths) and len(paths) == FILLERS + 5
+    assert [error.file for error in errors] == ["cri/broken.py"]
+
+
+def test_balanced_chunks_cover_every_job_once_biggest_first():
+    jobs = [(f"f{n}.py", b"x" * (n * 100), "f", False) for n in range(200)]
+    chunks = engine._balanced_chunks(jobs, 2)
+    flat = [job for chunk in chunks for job in chunk]
+    assert sorted(flat) == sorted(jobs)
+    assert len(flat[0][1]) == max(len(job[1]) for job in jobs)
+    assert all(len(chunk) <= engine._MAX_FILES_PER_CHUNK for chunk in chunks)
+
+
+def test_only_the_changed_file_is_parsed_again(project, parses):
+    expected = run(project)
+    service = project / "cri" / "filler_07.py"
+    service.write_text(service.read_text() + "\n# touched\n", encoding="utf-8")
+    parses.clear()
+    assert run(project) == expected
+    assert parses == ["cri/filler_07.py"]
+
+
+def test_deleted_files_leave_the_pack(project, parses):
+    run(project)
+    (project / "cri" / "filler_00.py").unlink()
+    run(project)
+    parses.clear()
+    run(project)
+    assert parses == []
+    assert "cri/filler_00.py" not in cache._read_pack(
+        project / cache.CACHE_DIR_NAME, cache.user_key(), cache.code_fingerprint())
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte", "empty"])
+def test_corrupt_pack_is_ignored_and_rewritten(project, parses, damage):
+    expected = run(project)
+    data = pack(project).read_bytes()
+    damaged = {
+        "garbage": b"\x80\x05 not a pack at all" * 100,
+        "truncated": data[: len(data) // 2],
+        "flipped byte": data[:-10] + bytes([data[-10] ^ 1]) + data[-9:],
+        "empty": b"",
+    }[damage]
+    pack(project).write_bytes(damaged)
+
+    parses.clear()
+    assert run(project) == expected
+    assert len(parses) == FILLERS + 6  # nothing trusted
+    assert pack(project).read_bytes().startswith(cache._MAGIC)
+    parses.clear()
+    assert run(project) == expected
+    assert parses == []  # and rewritten whole
+
+
+def test_pack_signed_with_another_key_is_not_trusted(project, parses, monkeypatch, tmp_path):
+    expected = run(project)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "another-user"))
+    parses.clear()
+    assert run(project) == expected
+    assert len(parses) == FILLERS + 6
+
+
+def test_foreign_version_pack_is_ignored(project, parses, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(cache, "SCHEMA_VERSION", cache.SCHEMA_VERSION + 1000)
+        expected = run(project)
+    parses.clear()
+    assert run(project) == expected
+    assert len(parses) == FILLERS + 6
+
+
+def test_entry_with_a_foreign_key_is_a_miss(project, parses):
+    expected = run(project)
+    secret, fingerprint = cache.user_key(), cache.code_fingerprint()
+    directory = project / cache.CACHE_DIR_NAME
+    entries = cache._read_pack(directory, secret, fingerprint)
+    # An entry recorded under another nilcheck version has another key.
+    _, blob = entries["cri/nri_api.py"]
+    entries["cri/nri_api.py"] = (b"\0" * 32, blob)
+    cache._write_pack(directory, secret, fingerprint, entries)
+    parses.clear()
+    assert run(project) == expected
+    assert parses == ["cri/nri_api.py"]
+
+
+def test_entry_for_another_path_is_a_miss(project, parses):
+    expected = run(project)
+    secret, fingerprint = cache.user_key(), cache.code_fingerprint()
+    directory = project / cache.CACHE_DIR_NAME
+    entries = cache._read_pack(directory, secret, fingerprint)
+    key, _ = entries["cri/nri_api.py"]
+    entries["cri/nri_api.py"] = (key, entries["cri/service.py"][1])
+    cache._write_pack(directory, secret, fingerprint, entries)
+    parses.clear()
+    assert run(project) == expected
+    assert parses == ["cri/nri_api.py"]
+
+
+def test_concurrent_runs_leave_a_valid_pack(project, parses):
+    expected = run(project, use_cache=False)
+    command = [sys.executable, "-m", "nilcheck.linter.cli", "scan", str(project), "--jobs", "1",
+               "--format", "json"]
+    for round in range(2):
+        if round:  # now they also read the pack while others replace it
+            edited = project / "cri" / "filler_03.py"
+            edited.write_text(edited.read_text() + "# edited\n", encoding="utf-8")
+        runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for _ in range(4)]
+        outputs = [process.communicate() for process in runs]
+        assert [process.returncode for process in runs] == [1] * 4, outputs
+        reports = [json.loads(stdout) for stdout, _ in outputs]
+        for report in reports:
+            report["summary"].pop("seconds")
+        assert all(report == reports[0] for report in reports), reports
+        assert all(stderr == b"" for _, stderr in outputs), outputs
+    parses.clear()
+    assert run(project) == expected
+    assert parses == [], "the last pack written is not complete"
+    leftovers = [p.name for p in pack(project).parent.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_unreadable_pack_never_stops_a_scan(project, parses):
+    expected = run(project, use_cache=False)
+    pack(project).parent.mkdir()
+    pack(project).mkdir()  # a directory where the pack should be: unreadable, unwritable
+    assert run(project) == expected
+    assert run(project) == expected
+    assert pack(project).is_dir()
+
+
+def test_symlinked_cache_dir_is_not_written_through(project, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (project / cache.CACHE_DIR_NAME).symlink_to(outside, target_is_directory=True)
+    expected = run(project, use_cache=False)
+    assert run(project) == expected
+    assert list(outside.iterdir()) == []
+
+
+def test_symlinked_pack_is_replaced_not_followed(project, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    directory = project / cache.CACHE_DIR_NAME
+    directory.mkdir()
+    pack(project).symlink_to(victim)
+    run(project)
+    assert victim.read_text() == "precious\n"
+    assert not pack(project).is_symlink()
+
+
+def test_cache_dir_is_marked_and_ignored_by_git(project):
+    run(project)
+    directory = project / cache.CACHE_DIR_NAME
+    assert (directory / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (directory / "CACHEDIR.TAG").read_text().startswith(
+        "Signature: 8a477f597d28d172789f06886806bc55")
+    assert sorted(p.name for p in directory.iterdir()) == [
+        ".gitignore", "CACHEDIR.TAG", cache.PACK_NAME]
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_key_is_private_and_a_shared_key_is_refused(user_cache_home):
+    secret = cache.user_key()
+    key = user_cache_home / "nilcheck" / "key"
+    assert secret is not None and len(secret) == 32 and key.read_bytes() == secret
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    assert cache.user_key() == secret
+    key.chmod(0o644)  # readable by others: anyone could forge packs
+    assert cache.user_key() is None
+
+
+def test_no_cache_option_writes_nothing(project, user_cache_home, monkeypatch):
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(cli.main, ["scan", "--no-cache", "--jobs", "1", "--quiet"])
+    assert result.exit_code == 1, result.output
+    assert not (project / cache.CACHE_DIR_NAME).exists()
+    assert not user_cache_home.exists()
+
+
+def test_no_cache_reads_nothing(project, parses):
+    run(project)
+    parses.clear()
+    run(project, use_cache=False)
+    assert len(parses) == FILLERS + 6
+
+
+# --- progress line ------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_line_waits_redraws_and_erases():
+    stream, clock = io.StringIO(), Clock()
+    progress = ProgressLine(stream=stream, clock=clock, delay=0.5)
+    progress(1, 885)
+    assert stream.getvalue() == ""  # a short scan shows nothing
+    clock.now += 1
+    progress(123, 885)
+    assert stream.getvalue() == "\r[123/885] parsing"
+    progress(124, 885)  # too soon to redraw
+    clock.now += 1
+    progress(885, 885)
+    assert stream.getvalue().endswith("\r" + " " * len("[123/885] parsing") + "\r")
+
+
+def test_progress_only_on_a_terminal_outside_ci(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    assert progress_for_terminal(stream=Terminal()) is not None
+    assert progress_for_terminal(quiet=True, stream=Terminal()) is None
+    assert progress_for_terminal(stream=io.StringIO()) is None
+    monkeypatch.setenv("CI", "true")
+    assert progress_for_terminal(stream=Terminal()) is None
+
+
+def test_parse_all_reports_progress_up_to_total(project):
+    calls = []
+    files = sorted(project.rglob("*.py"))
+    engine.parse_all(project, files, jobs=2, use_cache=False,
+                     progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (len(files), len(files))
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
