@@ -7,7 +7,8 @@ projects that the test suite runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Tuple
+from textwrap import dedent
+from typing import Dict, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,24 @@ class Rule:
     docs: str
     valid: Tuple[Example, ...] = field(default=())
     invalid: Tuple[Example, ...] = field(default=())
+
+
+def example_project(entry: str, main: str, extra: Optional[Dict[str, str]] = None) -> Example:
+    """A one-package example project `app` whose app/main.py is `main`, started at
+    `entry`; extra maps more paths to sources. Sources are dedented."""
+    pyproject = dedent(
+        f"""\
+        [project]
+        name = "app"
+        version = "0.1.0"
+
+        [tool.nilcheck]
+        entry-points = ["{entry}"]
+        """
+    )
+    files = {"pyproject.toml": pyproject, "app/__init__.py": "", "app/main.py": dedent(main)}
+    files.update({path: dedent(source) for path, source in (extra or {}).items()})
+    return Example(files=files, entry_points=(entry,))
 
 
 def _load() -> Dict[str, Rule]:

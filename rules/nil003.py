@@ -6,27 +6,8 @@ no findings, invalid ones exactly the lines marked `# expect: NIL003`.
 """
 from __future__ import annotations
 
-from textwrap import dedent
-from typing import Dict, Optional
 
-from nilcheck.rules import Example, Rule
-
-
-def _project(entry: str, main: str, extra: Optional[Dict[str, str]] = None) -> Example:
-    """A one-package project `app` whose app/main.py is `main`, started at `entry`."""
-    pyproject = dedent(
-        f"""\
-        [project]
-        name = "app"
-        version = "0.1.0"
-
-        [tool.nilcheck]
-        entry-points = ["{entry}"]
-        """
-    )
-    files = {"pyproject.toml": pyproject, "app/__init__.py": "", "app/main.py": dedent(main)}
-    files.update({path: dedent(source) for path, source in (extra or {}).items()})
-    return Example(files=files, entry_points=(entry,))
+from nilcheck.rules import Rule, example_project as _project
 
 
 DOCS = """\
