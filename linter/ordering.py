@@ -353,7 +353,11 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
         inside = set(members)
         pending = deque(members)
         queued = set(members)
-        budget = max_rounds * len(members) + 100
+        # Every exposed read may travel the whole component: n * n summaries in the
+        # worst case (a ring); the cap bounds time on huge components, where the
+        # fallback below then under-reports rather than over-reports.
+        size = len(members)
+        budget = min(max(size * size, max_rounds * size), 200_000) + 100
         while pending and budget:
             budget -= 1
             ctx = pending.popleft()

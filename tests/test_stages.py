@@ -1,0 +1,301 @@
+"""Unit tests for each analysis stage on its own: facts, index, resolution, ordering,
+entry points. The fixture projects test the stages together."""
+from __future__ import annotations
+
+import textwrap
+
+import libcst as cst
+import networkx as nx
+import pytest
+
+from nilcheck.linter.analysis import Analysis
+from nilcheck.linter.entrypoints import resolve_entry
+from nilcheck.linter.facts import extract, resolve_relative
+from nilcheck.linter.index import ProjectIndex
+from nilcheck.linter.ir import Attr, Bind, If, Loop, Name, NoneConst, Read, Store, Try
+from nilcheck.linter.ordering import TOP, RCall, RGen, RIf, RLoop, RRead, RTry, solve, summarize
+from nilcheck.linter.resolve import Resolver
+
+
+def facts_of(source: str, name: str = "pkg.mod", path: str = "pkg/mod.py"):
+    return extract(cst.parse_module(textwrap.dedent(source)), name, path, False)
+
+
+def function(module, qualname):
+    return next(f for f in module.functions if f.qualname == qualname)
+
+
+def project(**modules):
+    return ProjectIndex(facts_of(src, name, name.replace(".", "/") + ".py")
+                        for name, src in modules.items())
+
+
+# ------------------------------------------------------------------ facts
+
+
+def test_facts_record_reads_stores_and_alias_substitution():
+    module = facts_of("""
+        class Api:
+            def __init__(self):
+                self.host = None
+
+            def notify(self):
+                h = self.host
+                h.send(1)
+        """)
+    init = function(module, "Api.__init__")
+    assert init.body == (Store(Attr(Name("self"), "host"), NoneConst(), 4, 9),)
+    notify = function(module, "Api.notify")
+    reads = [n for n in notify.body if isinstance(n, Read)]
+    # `h.send` is a read of self.host at the line of the dereference.
+    assert Read(Attr(Name("self"), "host"), 8, 9) in reads
+    assert any(isinstance(n, Bind) and n.name == "h" for n in notify.body)
+
+
+def test_facts_guards_become_branch_facts():
+    module = facts_of("""
+        class C:
+            def f(self):
+                if self.x is None:
+                    return
+                if not self.y:
+                    raise RuntimeError
+                assert self.z is not None
+        """)
+    ifs = [n for n in function(module, "C.f").body if isinstance(n, If)]
+    x, y, z = (Attr(Name("self"), a) for a in "xyz")
+    assert ifs[0].false_facts == (x,)
+    assert ifs[1].false_facts == (y,)
+    assert ifs[2].true_facts == (z,)
+
+
+def test_facts_for_loops_run_once_and_try_catching_attribute_error():
+    module = facts_of("""
+        def f(items, obj):
+            for item in items:
+                obj.go()
+            while items:
+                pass
+            try:
+                obj.a.b()
+            except AttributeError:
+                pass
+        """)
+    body = function(module, "f").body
+    loops = [n for n in body if isinstance(n, Loop)]
+    assert [loop.runs_once for loop in loops] == [True, False]
+    assert next(n for n in body if isinstance(n, Try)).catches_attribute_error
+
+
+def test_facts_main_block_runs_after_module_code():
+    module = facts_of("""
+        import os
+        app = object()
+        if __name__ == "__main__":
+            run(app)
+        """)
+    assert module.main_block is not None
+    assert module.main_block.line == 4
+    assert module.toplevel.qualname == "<module>"
+    assert len(module.main_block.body) > len(module.toplevel.body)
+
+
+def test_relative_imports_resolve_against_the_package():
+    assert resolve_relative("pkg.sub.mod", False, 1, "x") == "pkg.sub.x"
+    assert resolve_relative("pkg.sub.mod", False, 2, "") == "pkg"
+    assert resolve_relative("pkg.sub", True, 1, "x") == "pkg.sub.x"
+
+
+# ------------------------------------------------------------------ index and resolution
+
+
+def test_index_mro_and_field_owner_follow_the_project_hierarchy():
+    index = project(**{"app.base": """
+        class Base:
+            conn = None
+
+        class Mixin:
+            def setup(self):
+                self.conn = 1
+
+        class Service(Mixin, Base):
+            pass
+        """})
+    Resolver(index)
+    assert index.mro("app.base.Service") == ["app.base.Service", "app.base.Mixin",
+                                             "app.base.Base"]
+    assert index.field_owner("app.base.Service", "conn") == "app.base.Base"
+    assert index.find_method("app.base.Service", "setup") == "app.base.Mixin.setup"
+
+
+def test_resolver_types_fields_from_constructor_calls_and_annotations():
+    index = project(**{"app.m": """
+        class Store:
+            def get(self):
+                pass
+
+        class Cache:
+            pass
+
+        class Service:
+            cache: Cache
+
+            def __init__(self, store: Store):
+                self.store = store
+                self.other = Store()
+        """})
+    resolver = Resolver(index)
+    ctx = ("app.m.Service.__init__", "app.m.Service")
+    assert resolver.evaluate(ctx, Attr(Name("self"), "store")) == {("inst", "app.m.Store")}
+    assert resolver.field_values("app.m.Service", "other") == {("inst", "app.m.Store")}
+    assert resolver.field_values("app.m.Service", "cache") == {("inst", "app.m.Cache")}
+    assert resolver.evaluate(ctx, Attr(Attr(Name("self"), "store"), "get")) == {
+        ("bound", "app.m.Store.get", "app.m.Store")}
+
+
+def test_resolver_follows_imports_across_modules_and_cycles():
+    index = project(**{
+        "app.a": "from app.b import helper\nfrom app.b import loop_a\n",
+        "app.b": "from app.a import loop_a\n\ndef helper():\n    pass\n",
+    })
+    resolver = Resolver(index)
+    toplevel = ("app.a.<module>", None)
+    assert resolver.evaluate(toplevel, Name("helper")) == {("func", "app.b.helper")}
+    # An import cycle resolves to nothing in the project (and does not recurse forever).
+    assert all(v[0] == "extern" for v in resolver.evaluate(toplevel, Name("loop_a")))
+
+
+# ------------------------------------------------------------------ ordering
+
+
+F = "m.C.f"
+
+
+def test_summary_exposes_reads_before_local_assignment_only():
+    body = (RRead("m.C.x", "m.C", 3, 1), RGen("m.C.x", 4, True), RRead("m.C.x", "m.C", 5, 1))
+    summary = summarize((F, "m.C"), body, {})
+    assert [key[3] for key in summary.exposed] == [3]
+    assert summary.gen == frozenset({"m.C.x"})
+
+
+def test_branches_meet_and_spawns_do_not_initialize_for_the_caller():
+    callee = ("m.C.g", "m.C")
+    summaries = {callee: summarize(callee, (RGen("m.C.x", 9, True),), {})}
+    body = (RIf(frozenset(), frozenset(), (RCall((callee,), 2),), ()),
+            RCall((callee,), 3, spawn=True),
+            RRead("m.C.x", "m.C", 4, 1))
+    summary = summarize((F, "m.C"), body, summaries)
+    assert list(summary.exposed) == [("m.C.x", "m.C", F, 4, 1)]
+    assert summary.gen == frozenset()
+
+
+def test_guards_protect_reads_in_callees_and_try_catches():
+    reader = ("m.C.r", "m.C")
+    summaries = {reader: summarize(reader, (RRead("m.C.x", "m.C", 9, 1),), {})}
+    guarded = (RIf(frozenset({"m.C.x"}), frozenset(), (RCall((reader,), 2),), ()),)
+    assert summarize((F, "m.C"), guarded, summaries).exposed == {}
+    caught = (RTry((RCall((reader,), 2),), ((),), (), (), True),)
+    assert summarize((F, "m.C"), caught, summaries).exposed == {}
+
+
+def test_loops_for_runs_once_while_may_not():
+    init = RGen("m.C.x", 2, True)
+    for_loop = summarize((F, "m.C"), (RLoop((init,), (), False, frozenset(), True),), {})
+    while_loop = summarize((F, "m.C"), (RLoop((init,), (), False, frozenset(), False),), {})
+    assert for_loop.gen == frozenset({"m.C.x"})
+    assert while_loop.gen == frozenset()
+
+
+def test_recursive_components_reach_the_greatest_fixpoint():
+    # connect() retries through itself, else assigns: once it returns, x is set.
+    connect = ("m.C.connect", "m.C")
+    body = (RIf(frozenset(), frozenset(), (RCall((connect,), 2),), (RGen("m.C.x", 3, True),)),)
+    graph = nx.DiGraph()
+    graph.add_edge(connect, connect)
+    summaries = {}
+    solve(graph, {connect: body}, summaries, [connect])
+    assert summaries[connect].gen == frozenset({"m.C.x"})
+    assert summaries[connect].gen is not TOP
+
+
+def test_long_recursive_cycles_expose_every_read():
+    ring = [(f"m.f{i}", None) for i in range(50)]
+    graph = nx.DiGraph()
+    bodies = {}
+    for i, ctx in enumerate(ring):
+        nxt = ring[(i + 1) % len(ring)]
+        graph.add_edge(ctx, nxt)
+        bodies[ctx] = (RRead("m.C.x", "m.C", i + 1, 1), RCall((nxt,), 100 + i))
+    summaries = {}
+    solve(graph, bodies, summaries, ring)
+    assert len(summaries[ring[0]].exposed) == 50
+
+
+# ------------------------------------------------------------------ entry points and analysis
+
+
+def test_entry_points_resolve_methods_functions_main_and_reexports():
+    index = project(**{
+        "app": "from app.cli import main\n",
+        "app.cli": """
+            class Server:
+                def __init__(self):
+                    pass
+
+                def start(self):
+                    pass
+
+            def main():
+                pass
+
+            if __name__ == "__main__":
+                main()
+            """})
+    Resolver(index)
+    method = resolve_entry(index, "app.cli:Server.start")
+    assert method.ctx == ("app.cli.Server.start", "app.cli.Server")
+    assert ("app.cli.Server.__init__", "app.cli.Server") in method.prelude
+    assert resolve_entry(index, "app:main").ctx == ("app.cli.main", None)
+    assert resolve_entry(index, "app.cli:__main__").ctx == ("app.cli.<main>", None)
+    assert "no module" in resolve_entry(index, "nope:main")
+    assert "no function or method" in resolve_entry(index, "app.cli:missing")
+
+
+def test_analysis_reports_the_read_before_the_late_initializer():
+    index = project(**{"app.m": """
+        class Api:
+            def __init__(self):
+                self.host = None
+
+            def attach(self, host):
+                self.host = host
+
+            def notify(self):
+                self.host.send()
+
+        def main():
+            api = Api()
+            api.notify()
+            api.attach(object())
+        """})
+    resolver = Resolver(index)
+    entry = resolve_entry(index, "app.m:main")
+    hazards = Analysis(index, resolver).hazards([entry])
+    assert [(h.rule, h.field, h.line) for h in hazards] == [("NIL001", "app.m.Api.host", 10)]
+    assert hazards[0].initializer == ("app.m.Api.attach", 7)
+    assert [hop.kind for hop in hazards[0].trace] == ["call", "read"]
+
+
+@pytest.mark.parametrize("order, expected", [("attach-first", 0), ("notify-first", 1)])
+def test_order_decides(order, expected):
+    calls = ["api.attach(object())", "api.notify()"]
+    if order == "notify-first":
+        calls.reverse()
+    body = "\n".join(f"    {call}" for call in calls)
+    source = ("class Api:\n    def __init__(self):\n        self.host = None\n\n"
+              "    def attach(self, host):\n        self.host = host\n\n"
+              "    def notify(self):\n        self.host.send()\n\n"
+              f"def main():\n    api = Api()\n{body}\n")
+    index = project(**{"app.m": source})
+    hazards = Analysis(index, Resolver(index)).hazards([resolve_entry(index, "app.m:main")])
+    assert len(hazards) == expected
