@@ -11,13 +11,15 @@ Python implementation and minor version, and a digest of nilcheck's own engine s
 The code digest makes a checkout whose parsing or fact extraction was edited miss,
 instead of reusing facts the old code produced under the same version number.
 
-Why one packed file: on Django (883 files) a warm load of one pack is a single read and
-one HMAC; one file per entry costs a file open per source file and leaves stale entries
-to be swept. The pack is rewritten only when an entry changed, from the already
-serialised bytes of the unchanged entries, so re-packing after one edit costs a copy,
-not a re-serialisation. It is written to a temporary file and moved into place with
-os.replace, so readers see the old pack or the new one, never half; two concurrent runs
-each write a complete pack and the last one wins.
+Why one packed file: measured on Django's 883 files, reading and verifying one pack
+took 14-22 ms, reading and verifying 883 entry files 31-35 ms; either way the time of a
+warm load is unpickling the facts (0.3-0.5 s, the same for both layouts, since entries
+are pickled one by one). The pack needs no sweeping of stale entries: it holds exactly
+the files of the last scan. It is rewritten only when an entry changed, from the
+already-pickled bytes of the unchanged entries, so re-packing after one edit is a copy
+of ~11 MB, not a re-serialisation. It is written to a temporary file and moved into
+place with os.replace, so readers see the old pack or the new one, never half; two
+concurrent runs each write a complete pack and the last one wins.
 
 Why pickle signed with an HMAC, not a "safe" format: the cache lives in the scanned
 repository, which may be hostile, and unpickling attacker-made bytes runs attacker code.
@@ -126,12 +128,15 @@ class FactsCache:
         self._current[relative] = entry
         return result
 
-    def store(self, relative: str, key: bytes, result: Result) -> None:
-        try:
-            blob = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception:  # noqa: BLE001 - an unpicklable result is simply not cached
-            return
-        self._current[relative] = (key, blob)
+    def store(self, relative: str, key: bytes, result: Result,
+              pickled: Optional[bytes] = None) -> None:
+        """Keep result for save(); pickled, when given, is result already pickled."""
+        if pickled is None:
+            try:
+                pickled = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - an unpicklable result is simply not cached
+                return
+        self._current[relative] = (key, pickled)
 
     def save(self) -> None:
         """Write the entries looked up or stored in this scan (dropping the files that

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -101,10 +102,10 @@ def parse_all(root: Path, files: Sequence[Path], jobs: int, use_cache: bool,
                     continue
             pending.append((relative, source, name, is_package))
 
-        def finished(relative: str, result: Result) -> None:
+        def finished(relative: str, result: Result, pickled: Optional[bytes] = None) -> None:
             results[relative] = result
             if cache is not None and relative in keys:
-                cache.store(relative, keys[relative], result)
+                cache.store(relative, keys[relative], result, pickled)
             if progress is not None:
                 progress(len(results), len(ordered))
 
@@ -133,8 +134,7 @@ def parse_all(root: Path, files: Sequence[Path], jobs: int, use_cache: bool,
     return modules, errors
 
 
-def _parse_in_workers(pending: List[Job], jobs: int,
-                      finished: Callable[[str, Result], None]) -> None:
+def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., None]) -> None:
     """Parse in a process pool, biggest files first so no worker is left with a long
     file at the end; small files travel in batches to save round trips. Results arrive
     in completion order; parse_all puts them back in path order. Whatever the pool could
@@ -149,11 +149,12 @@ def _parse_in_workers(pending: List[Job], jobs: int,
                     parsed = future.result()
                 except BrokenProcessPool:
                     raise
-                except Exception:  # noqa: BLE001 - e.g. facts too deep to pickle back
+                except Exception:  # noqa: BLE001 - the chunk is parsed here instead
                     continue
-                for relative, result in parsed:
-                    del remaining[relative]
-                    finished(relative, result)
+                for relative, pickled in parsed:
+                    if pickled is not None:
+                        del remaining[relative]
+                        finished(relative, pickle.loads(pickled), pickled)
     except (BrokenProcessPool, OSError):
         pass  # a worker was killed, or no pool can start here (no /dev/shm)
     for job in remaining.values():
@@ -177,9 +178,19 @@ def _balanced_chunks(pending: List[Job], jobs: int) -> List[List[Job]]:
     return chunks
 
 
-def _parse_chunk(chunk: List[Job]) -> List[Tuple[str, Result]]:
+def _parse_chunk(chunk: List[Job]) -> List[Tuple[str, Optional[bytes]]]:
+    """Runs in a worker. Results go back pickled by hand: the parent unpickles each once
+    and the cache stores the same bytes, instead of pickling every result again."""
+    parsed: List[Tuple[str, Optional[bytes]]] = []
     with _paused_gc():
-        return [(job[0], _parse_job(job)) for job in chunk]
+        for job in chunk:
+            try:
+                pickled: Optional[bytes] = pickle.dumps(_parse_job(job),
+                                                        protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - e.g. facts nested too deep to pickle
+                pickled = None  # the parent parses this file itself
+            parsed.append((job[0], pickled))
+    return parsed
 
 
 def _parse_job(job: Job) -> Result:

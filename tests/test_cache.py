@@ -120,11 +120,22 @@ def failing_worker(chunk):
     raise RecursionError("maximum recursion depth exceeded while pickling an object")
 
 
-@pytest.mark.parametrize("worker", [dying_worker, failing_worker])
+def unpicklable_worker(chunk):
+    return [(job[0], None) for job in chunk]
+
+
+@pytest.mark.parametrize("worker", [dying_worker, failing_worker, unpicklable_worker])
 def test_files_the_workers_could_not_deliver_are_parsed_here(project, monkeypatch, worker):
     serial = run(project, jobs=1, use_cache=False)
     monkeypatch.setattr(engine, "_parse_chunk", worker)
     assert run(project, jobs=2, use_cache=False) == serial
+
+
+def test_pack_written_from_worker_results_serves_a_warm_run(project, parses):
+    cold = run(project, jobs=2)
+    assert parses == []  # all parsed in workers
+    assert run(project, jobs=1) == cold
+    assert parses == []  # and all served from the pack
 
 
 def test_parse_all_returns_facts_in_path_order_whatever_the_workers_do(project):

@@ -1,0 +1,446 @@
+"""Benchmark nilcheck on a pinned Django source tree and compare with the targets of
+docs/performance.md.
+
+    python benchmarks/bench.py [--repeat 3] [--with-pylint] [--scaling 1,2,4]
+
+Django's sdist is fetched once with `pip download --no-binary :all:` into the cache
+directory (default `$XDG_CACHE_HOME/nilcheck/bench`); only its `django/` package is
+scanned, copied under a directory with its own pyproject.toml so nothing around it
+becomes part of the project. Every nilcheck run is a fresh `nilcheck scan --exit-zero
+--quiet` subprocess; times are the median of --repeat runs, wall clock and CPU
+(user + sys of the run and its workers). Other load on the machine inflates both, so the
+load average is printed with the results.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+DJANGO_VERSION = "5.2"
+PYLINT_VERSION = "4.1.4"
+# The file rewritten for the "one file changed" measurement: mid-sized, widely imported.
+CHANGED_FILE = "django/utils/functional.py"
+
+PARSE_ONLY = r"""
+import sys, time
+from pathlib import Path
+import libcst
+from nilcheck.linter.discovery import discover_files
+files, _ = discover_files(Path(sys.argv[1]))
+sys.setrecursionlimit(20000)
+started, cpu = time.perf_counter(), time.process_time()
+for path in files:
+    try:
+        libcst.parse_module(path.read_bytes())
+    except Exception:
+        pass
+print(time.perf_counter() - started, time.process_time() - cpu)
+"""
+
+# Where the time of one cold --jobs 1 run goes, per stage (CPU seconds, one process, the
+# collector paused as nilcheck does). Uses nilcheck internals, so it may lag behind them.
+BREAKDOWN = r"""
+import gc, sys, time
+from pathlib import Path
+import libcst
+from libcst.metadata import MetadataWrapper, PositionProvider
+from nilcheck.linter import engine
+from nilcheck.linter.discovery import discover_files
+from nilcheck.linter.facts import ModuleConverter
+from nilcheck.linter.parsing import module_name_for
+from nilcheck.linter.ftypes import AnalysisSettings
+root = Path(sys.argv[1]).resolve()
+files, _ = discover_files(root)
+sys.setrecursionlimit(20000)
+clock = time.process_time
+spent = dict(read=0.0, parse=0.0, positions=0.0, facts=0.0)
+modules = []
+gc.disable()
+for path in files:
+    a = clock(); source = path.read_bytes(); b = clock()
+    try:
+        module = libcst.parse_module(source)
+    except Exception:
+        continue
+    c = clock()
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    d = clock()
+    name, is_package = module_name_for(root, path)
+    try:
+        modules.append(ModuleConverter(name, path.relative_to(root).as_posix(), is_package,
+                                       positions).convert(wrapper.module))
+    except Exception:
+        pass
+    e = clock()
+    spent["read"] += b - a; spent["parse"] += c - b; spent["positions"] += d - c
+    spent["facts"] += e - d
+gc.freeze()
+gc.enable()
+engine.parse_all = lambda *args, **kwargs: (modules, [])
+a = clock()
+engine.analyze(AnalysisSettings(root=root, files=tuple(files), jobs=1))
+spent["analysis"] = clock() - a
+print(" ".join(f"{k}={v:.3f}" for k, v in spent.items()))
+"""
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    max_rss_mb: float
+
+
+@dataclass
+class Measure:
+    name: str
+    runs: List[Run] = field(default_factory=list)
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(run.wall for run in self.runs)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(run.cpu for run in self.runs)
+
+    @property
+    def max_rss_mb(self) -> float:
+        return max(run.max_rss_mb for run in self.runs)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="workers for the 'all cores' run [default: CPUs]")
+    parser.add_argument("--scaling", default="1,2,4",
+                        help="corpus multiples for the growth measurement ('' to skip)")
+    parser.add_argument("--with-pylint", action="store_true",
+                        help=f"also time pylint {PYLINT_VERSION} W0201 (installed in a venv "
+                             "in the cache directory)")
+    parser.add_argument("--no-breakdown", action="store_true",
+                        help="skip the per-stage CPU breakdown")
+    parser.add_argument("--cache-dir", type=Path, default=_default_cache_dir())
+    parser.add_argument("--work-dir", type=Path,
+                        help="where corpus copies go [default: a temporary directory]")
+    args = parser.parse_args(argv)
+
+    source = ensure_django(args.cache_dir)
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="nilcheck-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = make_corpus(source, work / "corpus-1x", 1)
+    files = sum(1 for _ in (corpus / "django").rglob("*.py"))
+    lines = sum(path.read_bytes().count(b"\n") for path in (corpus / "django").rglob("*.py"))
+    print(machine_description())
+    print(f"corpus: Django {DJANGO_VERSION} django/ package, {files} files, {lines} lines")
+    print(f"nilcheck: {' '.join(nilcheck_command())}; repeat={args.repeat}")
+    print(f"load average before: {_load()}\n", flush=True)
+    pressure_start = _cpu_pressure()
+
+    measures: Dict[str, Measure] = {}
+    measures["parse"] = measure_parse_only(corpus, args.repeat)
+    measures["cold1"] = measure(corpus, ["--jobs", "1", "--no-cache"], args.repeat, "cold1")
+    measures["coldN"] = measure(corpus, ["--jobs", str(args.jobs), "--no-cache"], args.repeat,
+                                "coldN")
+    shutil.rmtree(corpus / ".nilcheck_cache", ignore_errors=True)
+    run_nilcheck(corpus, [])  # fill the cache
+    measures["warm"] = measure(corpus, [], args.repeat, "warm")
+    changed = corpus / CHANGED_FILE
+    original = changed.read_bytes()
+    try:
+        def edit(index: int) -> None:
+            changed.write_bytes(original + f"\n# benchmark edit {index}\n".encode())
+
+        measures["changed"] = measure(corpus, [], args.repeat, "changed", before=edit)
+    finally:
+        changed.write_bytes(original)
+
+    scaling: Dict[int, Measure] = {1: measures["cold1"]}
+    for factor in _factors(args.scaling):
+        if factor != 1:
+            copy = make_corpus(source, work / f"corpus-{factor}x", factor)
+            scaling[factor] = measure(copy, ["--jobs", "1", "--no-cache"], args.repeat,
+                                      f"cold1 {factor}x")
+            shutil.rmtree(copy)
+
+    pylint: Optional[Measure] = None
+    if args.with_pylint:
+        pylint = measure_pylint(args.cache_dir, corpus)
+
+    breakdown = None if args.no_breakdown else stage_breakdown(corpus)
+    print(f"load average after: {_load()}; {_pressure_since(pressure_start)}\n")
+    print(report(measures, scaling, pylint, breakdown, args.jobs))
+    if not args.work_dir:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+# ------------------------------------------------------------------ corpus
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nilcheck" / "bench"
+
+
+def ensure_django(cache_dir: Path) -> Path:
+    """The django/ package of the pinned sdist, downloaded and unpacked once."""
+    unpacked = cache_dir / f"Django-{DJANGO_VERSION}" / "django"
+    if unpacked.is_dir():
+        return unpacked
+    downloads = cache_dir / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                    "--no-binary", ":all:", f"django=={DJANGO_VERSION}", "-d", str(downloads)],
+                   check=True)
+    archive = next(downloads.glob(f"[Dd]jango-{DJANGO_VERSION}.tar.gz"))
+    with tarfile.open(archive) as tar:
+        if hasattr(tarfile, "data_filter"):
+            tar.extractall(cache_dir, filter="data")
+        else:  # Python < 3.8.17 / 3.9.17 / 3.10.12 / 3.11.4
+            tar.extractall(cache_dir)
+    extracted = next(cache_dir.glob(f"[Dd]jango-{DJANGO_VERSION}"))
+    if extracted.name != f"Django-{DJANGO_VERSION}":
+        extracted.rename(cache_dir / f"Django-{DJANGO_VERSION}")
+    return unpacked
+
+
+def make_corpus(django: Path, target: Path, factor: int) -> Path:
+    """factor copies of the django package (django, django_copy1, ...) in a project of
+    their own."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    (target / "pyproject.toml").write_text('[project]\nname = "bench"\nversion = "0"\n')
+    for index in range(factor):
+        shutil.copytree(django, target / ("django" if index == 0 else f"django_copy{index}"),
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+# ------------------------------------------------------------------ running
+
+
+def nilcheck_command() -> List[str]:
+    script = Path(sys.executable).parent / ("nilcheck.exe" if os.name == "nt" else "nilcheck")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "nilcheck.linter.cli"]
+
+
+def run_child(command: Sequence[str], cwd: Path) -> Run:
+    """Run command to completion; wall time, CPU of it and its waited-for children, peak
+    RSS of the largest of them."""
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        if hasattr(os, "wait4"):
+            _, status, usage = os.wait4(process.pid, 0)
+            wall = time.perf_counter() - started
+            process.returncode = os.waitstatus_to_exitcode(status)
+            cpu, rss = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+        else:
+            process.wait()
+            wall = time.perf_counter() - started
+            cpu, rss = float("nan"), float("nan")
+        if process.returncode != 0:
+            errors.seek(0)
+            message = errors.read().decode(errors="replace")
+            raise SystemExit(f"{' '.join(command)} exited {process.returncode}:\n{message}")
+    return Run(wall, cpu, rss)
+
+
+def run_nilcheck(corpus: Path, options: Sequence[str]) -> Run:
+    return run_child([*nilcheck_command(), "scan", ".", "--exit-zero", "--quiet", *options],
+                     corpus)
+
+
+def measure(corpus: Path, options: Sequence[str], repeat: int, name: str,
+            before=None) -> Measure:
+    result = Measure(name)
+    for index in range(repeat):
+        if before is not None:
+            before(index)
+        result.runs.append(run_nilcheck(corpus, options))
+        print(f"  {name:<12} run {index + 1}: {result.runs[-1].wall:7.2f} s wall "
+              f"{result.runs[-1].cpu:7.2f} s CPU", flush=True)
+    return result
+
+
+def measure_parse_only(corpus: Path, repeat: int) -> Measure:
+    result = Measure("parse")
+    for index in range(repeat):
+        output = subprocess.run([sys.executable, "-c", PARSE_ONLY, str(corpus)], check=True,
+                                capture_output=True, text=True).stdout
+        wall, cpu = (float(value) for value in output.split()[-2:])
+        result.runs.append(Run(wall, cpu, float("nan")))
+        print(f"  {'parse-only':<12} run {index + 1}: {wall:7.2f} s wall {cpu:7.2f} s CPU",
+              flush=True)
+    return result
+
+
+def measure_pylint(cache_dir: Path, corpus: Path) -> Optional[Measure]:
+    venv = cache_dir / f"pylint-{PYLINT_VERSION}"
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not python.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(python), "-m", "pip", "install", "--quiet",
+                            f"pylint=={PYLINT_VERSION}"], check=True)
+        except (subprocess.CalledProcessError, OSError) as error:
+            print(f"pylint not installable, skipped: {error}")
+            shutil.rmtree(venv, ignore_errors=True)
+            return None
+    result = Measure("pylint")
+    started = time.perf_counter()
+    # pylint exits non-zero when it reports anything; only a crash (bit 1, 32) matters.
+    process = subprocess.run([str(python), "-m", "pylint", "--disable=all", "--enable=W0201",
+                              "-j", "1", "--score=n", "django"], cwd=corpus,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - started
+    if process.returncode & (1 | 32):
+        print(f"pylint failed ({process.returncode}): {process.stderr[-2000:]}")
+        return None
+    result.runs.append(Run(wall, float("nan"), float("nan")))
+    print(f"  {'pylint':<12} run 1: {wall:7.2f} s", flush=True)
+    return result
+
+
+def stage_breakdown(corpus: Path) -> Optional[Dict[str, float]]:
+    process = subprocess.run([sys.executable, "-c", BREAKDOWN, str(corpus)],
+                             capture_output=True, text=True)
+    if process.returncode != 0:
+        print(f"stage breakdown failed (nilcheck internals changed?): "
+              f"{process.stderr.strip().splitlines()[-1:]}")
+        return None
+    return {key: float(value) for key, value in
+            (item.split("=") for item in process.stdout.split())}
+
+
+# ------------------------------------------------------------------ report
+
+
+def report(measures: Dict[str, Measure], scaling: Dict[int, Measure],
+           pylint: Optional[Measure], breakdown: Optional[Dict[str, float]], jobs: int) -> str:
+    parse, cold1, coldn = measures["parse"], measures["cold1"], measures["coldN"]
+    warm, changed = measures["warm"], measures["changed"]
+    rows = [
+        ("libcst parse only, 1 process", parse, "", "", ""),
+        ("nilcheck cold --jobs 1", cold1, "<= 1.3x parse-only",
+         _check(cold1.wall / parse.wall, 1.3, "x parse"), f"{cold1.cpu / parse.cpu:.2f}x"),
+        (f"nilcheck cold --jobs {jobs}", coldn, ">= 1.7x faster than --jobs 1",
+         _check(cold1.wall / coldn.wall, 1.7, "x faster", at_least=True), ""),
+        ("nilcheck warm (nothing changed)", warm, "<= 5% of cold",
+         _check(100 * warm.wall / coldn.wall, 5, "% of cold"),
+         f"{100 * warm.cpu / coldn.cpu:.1f}%"),
+        ("nilcheck one file changed", changed, "<= 10% of cold",
+         _check(100 * changed.wall / coldn.wall, 10, "% of cold"),
+         f"{100 * changed.cpu / coldn.cpu:.1f}%"),
+    ]
+    lines = ["| measurement | wall s (median) | CPU s | target | result (wall) | same on CPU |",
+             "| --- | ---: | ---: | --- | --- | --- |"]
+    for label, item, target, result, on_cpu in rows:
+        lines.append(f"| {label} | {item.wall:.2f} | {_cpu(item)} | {target} | {result} | "
+                     f"{on_cpu} |")
+    peak = cold1.max_rss_mb
+    lines.append(f"| peak RSS, cold --jobs 1 | {peak:.0f} MB | | < 400 MB | "
+                 f"{'met' if peak < 400 else 'NOT met'} | |")
+    base = scaling[1]
+    for factor in sorted(scaling):
+        if factor == 1:
+            continue
+        growth = scaling[factor].wall / (factor * base.wall)
+        lines.append(f"| cold --jobs 1 at {factor}x corpus | {scaling[factor].wall:.2f} | "
+                     f"{_cpu(scaling[factor])} | linear (<= 1.15x of {factor} x 1x) | "
+                     f"{_check(growth, 1.15, 'x linear')} | "
+                     f"{scaling[factor].cpu / (factor * base.cpu):.2f}x |")
+    if pylint is not None:
+        lines.append(f"| pylint {PYLINT_VERSION} W0201 -j 1 (1 run) | {pylint.wall:.2f} | | "
+                     f"nilcheck --jobs 1 >= 3x faster | "
+                     f"{_check(pylint.wall / cold1.wall, 3, 'x faster', at_least=True)} | |")
+    text = "\n".join(lines)
+    if breakdown:
+        total = sum(breakdown.values())
+        parts = ", ".join(f"{name} {seconds:.2f} s ({100 * seconds / total:.0f}%)"
+                          for name, seconds in breakdown.items())
+        text += f"\n\nCPU per stage, cold, one process: {parts}"
+    return text
+
+
+def _check(value: float, limit: float, unit: str, at_least: bool = False) -> str:
+    met = value >= limit if at_least else value <= limit
+    return f"{value:.2f}{unit}: {'met' if met else 'NOT met'}"
+
+
+def _cpu(item: Measure) -> str:
+    return "" if item.cpu != item.cpu else f"{item.cpu:.2f}"
+
+
+def _factors(text: str) -> List[int]:
+    return sorted({int(part) for part in text.split(",") if part.strip()})
+
+
+def _load() -> str:
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def _cpu_pressure() -> Optional[Tuple[float, float]]:
+    """(now, microseconds some task waited for a CPU) from Linux PSI, if available."""
+    try:
+        for line in Path("/proc/pressure/cpu").read_text().splitlines():
+            if line.startswith("some"):
+                return time.monotonic(), float(line.rsplit("total=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _pressure_since(start: Optional[Tuple[float, float]]) -> str:
+    end = _cpu_pressure()
+    if start is None or end is None:
+        return "CPU pressure unknown"
+    waited = (end[1] - start[1]) / 1e6 / (end[0] - start[0])
+    return (f"CPU pressure during the benchmark: some task waited for a CPU "
+            f"{100 * waited:.0f}% of the time (other processes, and the parallel runs "
+            f"themselves)")
+
+
+def machine_description() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor() or model
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    return (f"machine: {os.cpu_count()} CPUs ({model}), {memory} RAM, "
+            f"Python {platform.python_version()} ({platform.python_implementation()}), "
+            f"{platform.system()} {platform.release()}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
