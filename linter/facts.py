@@ -837,5 +837,11 @@ def annotation_expr(node) -> Optional[Expr]:
 def extract(module: cst.Module, module_name: str, path: str, is_package: bool) -> ModuleFacts:
     """Facts of one parsed module (the tree is consumed: not copied)."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    try:
+        # PositionProvider is computed by code generation alone; wrapper.resolve() would
+        # also walk the whole tree once more for batchable providers we do not request
+        # (half of the position cost on Django). Same mapping, measured identical.
+        positions = PositionProvider()._gen(wrapper)
+    except AttributeError:  # a libcst without the private hook: the public way
+        positions = wrapper.resolve(PositionProvider)
     return ModuleConverter(module_name, path, is_package, positions).convert(wrapper.module)
