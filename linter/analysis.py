@@ -13,8 +13,10 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 import networkx as nx
 
 from nilcheck.linter.index import ProjectIndex
-from nilcheck.linter.ir import NoneConst
-from nilcheck.linter.ordering import RGen, Ctx, Hop, Summary, solve
+from nilcheck.linter.ir import Name, NoneConst, Store, Try
+from nilcheck.linter.ordering import (
+    RCall, RGen, RIf, RLoop, RTry, Ctx, Hop, Summary, solve,
+)
 from nilcheck.linter.resolve import Resolver
 
 
@@ -216,12 +218,12 @@ class Analysis:
         names, on a class no framework base could call back: (function id, line)."""
         owner, attr = field.rsplit(".", 1)
         index = self.index
-        if not index._plain(owner):
+        if not index.plain(owner):
             return None
         referenced = self.resolver.referenced_names
         candidates = []
         for cid in sorted(index.classes):
-            if owner not in index.mro(cid) or not index._plain(cid):
+            if owner not in index.mro(cid) or not index.plain(cid):
                 continue
             module, klass = index.classes[cid]
             for name, qualname in klass.methods:
@@ -302,9 +304,7 @@ class Analysis:
         return self._ctor_nodes
 
     def _call_line(self, caller: Ctx, callee: Ctx) -> int:
-        from nilcheck.linter.ordering import RCall
-
-        for node in _walk(self.bodies.get(caller, ())):
+        for node in walk_resolved(self.bodies.get(caller, ())):
             if isinstance(node, RCall) and callee in node.targets:
                 return node.line
         return self.index.function(caller[0]).line
@@ -313,7 +313,7 @@ class Analysis:
 
 
 def _collect_assignments(body, out: Dict[str, int]) -> None:
-    for node in _walk(body):
+    for node in walk_resolved(body):
         if isinstance(node, RGen) and node.assignment and node.field not in out:
             out[node.field] = node.line
 
@@ -344,8 +344,6 @@ def _during_construction(trace: Tuple[Hop, ...]) -> bool:
 
 def _establishing_store(function, attr: str) -> Optional[int]:
     """Line of an unconditional `self.attr = <not None>` in the function's body."""
-    from nilcheck.linter.ir import Name, Store, Try
-
     def scan(block):
         for node in block:
             if isinstance(node, Store) and node.target.attr == attr \
@@ -368,8 +366,6 @@ def _hazard_key(hazard: Hazard):
 
 
 def _collect_unconditional(body, out: Dict[str, int]) -> None:
-    from nilcheck.linter.ordering import RTry
-
     for node in body:
         if isinstance(node, RGen) and node.assignment:
             out.setdefault(node.field, node.line)
@@ -377,20 +373,19 @@ def _collect_unconditional(body, out: Dict[str, int]) -> None:
             _collect_unconditional(node.body, out)
 
 
-def _walk(body):
-    from nilcheck.linter.ordering import RIf, RLoop, RTry
-
+def walk_resolved(body):
+    """Every node of a resolved body, nested ones included, in order."""
     for node in body:
         yield node
         if isinstance(node, RIf):
-            yield from _walk(node.body)
-            yield from _walk(node.orelse)
+            yield from walk_resolved(node.body)
+            yield from walk_resolved(node.orelse)
         elif isinstance(node, RLoop):
-            yield from _walk(node.body)
-            yield from _walk(node.orelse)
+            yield from walk_resolved(node.body)
+            yield from walk_resolved(node.orelse)
         elif isinstance(node, RTry):
-            yield from _walk(node.body)
+            yield from walk_resolved(node.body)
             for handler in node.handlers:
-                yield from _walk(handler)
-            yield from _walk(node.orelse)
-            yield from _walk(node.final)
+                yield from walk_resolved(handler)
+            yield from walk_resolved(node.orelse)
+            yield from walk_resolved(node.final)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from nilcheck.linter.analysis import Analysis, Hazard
+from nilcheck.linter.analysis import Analysis, Hazard, walk_resolved
 from nilcheck.linter.ftypes import Finding, Initializer, TraceStep
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ordering import RCall
@@ -163,7 +163,5 @@ class Diagnostics:
 
 
 def _calls(body) -> List[RCall]:
-    from nilcheck.linter.analysis import _walk
-
-    return [node for node in _walk(body) if isinstance(node, RCall)]
+    return [node for node in walk_resolved(body) if isinstance(node, RCall)]
 

@@ -173,10 +173,9 @@ class ModuleConverter:
                             infinite=infinite, exit_facts=falsy))
         elif isinstance(stmt, cst.With):
             for item in stmt.items:
-                value = self.expr(item.item, out, deref=True)
+                self.expr(item.item, out, deref=True)
                 if item.asname is not None:
                     self.bind_target(item.asname.name, _OPAQUE, out)
-                del value
             out.extend(self.block(stmt.body))
         elif isinstance(stmt, (cst.Try, getattr(cst, "TryStar", cst.Try))):
             self.try_statement(stmt, out)

@@ -11,7 +11,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from nilcheck.linter.models import PLAIN_BASES
 from nilcheck.linter.ir import (
-    Bind, ClassFacts, FunctionFacts, If, Loop, ModuleFacts, NoneConst, Store, Try,
+    Bind, ClassFacts, FunctionFacts, If, Loop, ModuleFacts, Name, NoneConst, Store, Try,
 )
 
 class ProjectIndex:
@@ -151,16 +151,18 @@ class ProjectIndex:
             # A bare annotation: a dataclass field (set by the generated __init__) or
             # something a framework base synthesizes, unless the bases are plain.
             facts = self.class_facts(klass)
-            return not facts.is_dataclass and self._plain(klass)
+            return not facts.is_dataclass and self.plain(klass)
         for klass in self.mro(cid):
             init = self.class_facts(klass).method("__init__")
             if init is not None:
                 stored = self.self_stores(f"{self.classes[klass][0].name}.{init}").get(attr, ())
                 if any(isinstance(value, NoneConst) for value in stored):
                     return True
-        return self._plain(cid)
+        return self.plain(cid)
 
-    def _plain(self, cid: str) -> bool:
+    def plain(self, cid: str) -> bool:
+        """Does cid get its attributes only from the project (no framework base, no
+        __getattr__)?"""
         if any(self.class_facts(k).dynamic_attributes for k in self.mro(cid)):
             return False
         return all(base in PLAIN_BASES for base in self.external_bases(cid))
@@ -174,8 +176,6 @@ class ProjectIndex:
 
 
 def _is_name(expr, name: str) -> bool:
-    from nilcheck.linter.ir import Name
-
     return isinstance(expr, Name) and expr.id == name
 
 

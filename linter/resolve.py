@@ -275,7 +275,7 @@ class Resolver:
                     values.update(self.instances(module, declared.annotation))
                 if declared.value is not None:
                     values.update(self.global_value(module, declared.value))
-        result = frozenset(v for v in values if v[0] != "class" or True)
+        result = frozenset(values)
         self._field_memo[key] = result
         return result
 
@@ -551,7 +551,7 @@ class Resolver:
         project class defines, goes to that class."""
         if func.attr.startswith("__"):
             return None
-        if self.evaluate_base_known(func.base):
+        if self._receiver_outside_project(func.base):
             return None
         owners = self.index.method_owners.get(func.attr, [])
         if len(owners) != 1:
@@ -563,7 +563,7 @@ class Resolver:
         return (method, cid)
 
     @staticmethod
-    def evaluate_base_known(base: Expr) -> bool:
+    def _receiver_outside_project(base: Expr) -> bool:
         # Receivers whose type is known to be outside the project by their shape.
         return isinstance(base, (CallExpr, NoneConst))
 
