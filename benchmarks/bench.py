@@ -50,47 +50,49 @@ print(time.perf_counter() - started, time.process_time() - cpu)
 
 # Where the time of one cold --jobs 1 run goes, per stage (CPU seconds, one process, the
 # collector paused as nilcheck does). Uses nilcheck internals, so it may lag behind them.
+# "positions" is what extracting every file with positions would add: nilcheck does it
+# only for the files its findings show.
 BREAKDOWN = r"""
 import gc, sys, time
 from pathlib import Path
 import libcst
-from libcst.metadata import MetadataWrapper, PositionProvider
-from nilcheck.linter import engine
-from nilcheck.linter.discovery import discover_files
-from nilcheck.linter.facts import ModuleConverter
-from nilcheck.linter.parsing import module_name_for
+from nilcheck.linter import engine, parsing, program
+from nilcheck.linter.discovery import discover_files, module_name_for
+from nilcheck.linter.facts import POSITIONED, ModuleConverter
 from nilcheck.linter.ftypes import AnalysisSettings
+from nilcheck.linter.positions import start_positions
 root = Path(sys.argv[1]).resolve()
 files, _ = discover_files(root)
 sys.setrecursionlimit(20000)
 clock = time.process_time
-spent = dict(read=0.0, parse=0.0, positions=0.0, facts=0.0)
+spent = dict(read=0.0, nesting=0.0, parse=0.0, facts=0.0, positions=0.0)
 modules = []
 gc.disable()
 for path in files:
-    a = clock(); source = path.read_bytes(); b = clock()
-    try:
-        module = libcst.parse_module(source)
-    except Exception:
+    a = clock()
+    text = parsing._decode(path.read_bytes(), "")
+    b = clock()
+    if isinstance(text, str) and not parsing._surely_shallow(text) \
+            and parsing._nesting_problem(text) is not None:
         continue
     c = clock()
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    try:
+        module = libcst.parse_module(text)
+    except Exception:
+        continue
     d = clock()
     name, is_package = module_name_for(root, path)
-    try:
-        modules.append(ModuleConverter(name, path.relative_to(root).as_posix(), is_package,
-                                       positions).convert(wrapper.module))
-    except Exception:
-        pass
+    modules.append(ModuleConverter(name, path.relative_to(root).as_posix(), is_package,
+                                   None).convert(module))
     e = clock()
-    spent["read"] += b - a; spent["parse"] += c - b; spent["positions"] += d - c
-    spent["facts"] += e - d
+    start_positions(module, POSITIONED)
+    f = clock()
+    for stage, seconds in zip(spent, (b - a, c - b, d - c, e - d, f - e)):
+        spent[stage] += seconds
 gc.freeze()
 gc.enable()
-engine.parse_all = lambda *args, **kwargs: (modules, [])
 a = clock()
-engine.analyze(AnalysisSettings(root=root, files=tuple(files), jobs=1))
+program.whole_program(AnalysisSettings(root=root, files=tuple(files)), root, modules)
 spent["analysis"] = clock() - a
 print(" ".join(f"{k}={v:.3f}" for k, v in spent.items()))
 """

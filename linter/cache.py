@@ -48,7 +48,7 @@ import stat
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 from nilcheck.linter.ftypes import FileError
 from nilcheck.linter.ir import ModuleFacts
@@ -72,6 +72,8 @@ _CACHEDIR_TAG = (
 )
 
 Result = Union[ModuleFacts, FileError]
+# The pack's slot for the last whole-program outcome: no relative path contains NUL.
+_OUTCOME = "\0outcome"
 # relative path -> (entry key, pickled result)
 _Entries = Dict[str, Tuple[bytes, bytes]]
 
@@ -112,6 +114,36 @@ class FactsCache:
             digest.update(encoded)
         digest.update(hashlib.sha256(source).digest())
         return digest.digest()
+
+    def outcome_key(self, file_keys: Sequence[Tuple[str, bytes]], settings: str) -> bytes:
+        """Key of a whole-program outcome: every file's entry key, and the settings."""
+        digest = hashlib.sha256(self._fingerprint)
+        for relative, key in file_keys:
+            encoded = relative.encode("utf-8", "surrogateescape")
+            digest.update(len(encoded).to_bytes(8, "big") + encoded + key)
+        digest.update(settings.encode("utf-8", "surrogateescape"))
+        return digest.digest()
+
+    def lookup_outcome(self, key: bytes, file_keys: Dict[str, bytes]) -> Optional[object]:
+        """The outcome stored under key, or None. A hit keeps every file's entry too:
+        the next scan that changes one file needs the others."""
+        entry = self._loaded.get(_OUTCOME)
+        try:
+            stored_key, blob = entry  # type: ignore[misc]
+            if stored_key != key:
+                return None
+            outcome = pickle.loads(blob)
+        except Exception:  # noqa: BLE001 - a missing or unloadable entry is a miss
+            return None
+        self._current[_OUTCOME] = entry
+        for relative, file_key in file_keys.items():
+            stored = self._loaded.get(relative)
+            if stored is not None and stored[0] == file_key:
+                self._current[relative] = stored
+        return outcome
+
+    def store_outcome(self, key: bytes, outcome: object) -> None:
+        self.store(_OUTCOME, key, outcome)
 
     def lookup(self, relative: str, key: bytes) -> Optional[Result]:
         """The cached result for relative under key, or None. A hit is kept for save()."""

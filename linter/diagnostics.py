@@ -5,7 +5,7 @@ The only place that phrases a hazard for people; the analysis never formats mess
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Set, Tuple
 
 from nilcheck.linter.analysis import Analysis, Hazard, walk_resolved
 from nilcheck.linter.ftypes import Finding, Initializer, TraceStep
@@ -26,6 +26,8 @@ class Diagnostics:
         self.analysis = analysis
         self.root = root
         self._lines: Dict[str, List[str]] = {}
+        # Every file a finding shows a line of: its facts must be positioned (see engine).
+        self.shown_files: Set[str] = set()
 
     def findings(self, hazards: Sequence[Hazard]) -> List[Finding]:
         return sorted((self.finding(h) for h in hazards), key=lambda f: f.sort_key)
@@ -34,18 +36,18 @@ class Diagnostics:
         index = self.index
         owner_class, attr = hazard.field.rsplit(".", 1)
         class_name = self._class_name(owner_class)
-        read_file = index.path_of(hazard.read_function)
+        read_file = self._path_of(hazard.read_function)
         trace = [TraceStep("entry", display_function(hazard.entry.ctx[0]),
-                           index.path_of(hazard.entry.ctx[0]),
+                           self._path_of(hazard.entry.ctx[0]),
                            index.function(hazard.entry.ctx[0]).line)]
         for hop in hazard.trace:
-            file = index.path_of(hop.caller)
+            file = self._path_of(hop.caller)
             trace.append(TraceStep(hop.kind, display_function(hop.function), file, hop.line))
         initializer = None
         init_text = "its initializer"
         if hazard.initializer is not None:
             init_fid, init_line = hazard.initializer
-            initializer = Initializer(display_function(init_fid), index.path_of(init_fid),
+            initializer = Initializer(display_function(init_fid), self._path_of(init_fid),
                                       init_line)
             init_text = f"`{self._short_function(init_fid)}()`"
         message = self._message(hazard, class_name, attr, init_text,
@@ -65,12 +67,11 @@ class Diagnostics:
 
     def _message(self, hazard: Hazard, class_name: str, attr: str, init_text: str,
                  spawned: bool) -> str:
-        index = self.index
         field = f"`{class_name}.{attr}`"
         if hazard.rule == "NIL002":
             where = ""
             if hazard.initializer is not None:
-                where = f" (at {index.path_of(hazard.initializer[0])}:{hazard.initializer[1]})"
+                where = f" (at {self._path_of(hazard.initializer[0])}:{hazard.initializer[1]})"
             how = "a callback or thread the constructor started" if spawned else \
                 "a method the constructor calls"
             return (f"{field} is read by {how} before `{class_name}.__init__` assigns it"
@@ -81,7 +82,7 @@ class Diagnostics:
         message = f"{field} is read before {init_text} assigns it"
         if hazard.initializer_call is not None:
             caller, line = hazard.initializer_call
-            message += f" (called at {index.path_of(caller)}:{line})"
+            message += f" (called at {self._path_of(caller)}:{line})"
         if spawned:
             message += "; the read runs in a callback or thread started before that"
         return message
@@ -110,7 +111,7 @@ class Diagnostics:
             where = f"give `{class_name}` an `__init__(self, {attr})`"
         else:
             where = (f"add a `{attr}` parameter to `{class_name}.__init__` "
-                     f"({self.index.path_of(init)}:{self.index.function(init).line})")
+                     f"({self._path_of(init)}:{self.index.function(init).line})")
         sites = [f"{path}:{line}" for path, line in self._construction_sites(owner_class)]
         construct = ""
         if sites:
@@ -138,7 +139,7 @@ class Diagnostics:
         for caller in graph.predecessors(target):
             for node in _calls(self.analysis.bodies.get(caller, ())):
                 if target in node.targets and not node.spawn:
-                    sites.add((self.index.path_of(caller[0]), node.line))
+                    sites.add((self._path_of(caller[0]), node.line))
         return sorted(sites)
 
     def _class_name(self, cid: str) -> str:
@@ -149,6 +150,13 @@ class Diagnostics:
     def _short_function(self, fid: str) -> str:
         module = self.index.module_of(fid)
         return self.index.function(fid).qualname if module else fid
+
+    def _path_of(self, fid: str) -> str:
+        # Lines always travel with the path of the function they are in: every one
+        # shown passes here.
+        path = self.index.path_of(fid)
+        self.shown_files.add(path)
+        return path
 
     def _line_text(self, file: str, line: int) -> str:
         lines = self._lines.get(file)

@@ -12,7 +12,7 @@ import os
 import stat
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Iterable, List, Set, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from nilcheck.linter.ftypes import FileError
 
@@ -193,3 +193,48 @@ def _identity(status: os.stat_result) -> Tuple[int, int]:
 
 def _reason(error: OSError) -> str:
     return error.strerror or str(error)
+
+
+def module_name_for(root: Path, path: Path,
+                    packages: Optional[Dict[Path, Tuple[str, ...]]] = None) -> Tuple[str, bool]:
+    """Dotted module name from the package structure (__init__.py files), so that
+    `src/app/server.py` is `app.server` whatever folder it sits in. packages, when
+    given, remembers each directory's package path across calls (one scan's)."""
+    is_package = path.name == "__init__.py"
+    parts = list(_package_parts(root, path.parent, {} if packages is None else packages))
+    if not is_package:
+        parts.append(path.stem)
+    if not parts:
+        parts = [path.parent.name or "__init__"]
+    return ".".join(parts), is_package
+
+
+def _package_parts(root: Path, directory: Path,
+                   packages: Dict[Path, Tuple[str, ...]]) -> Tuple[str, ...]:
+    """The names of the packages directory is nested in, itself included."""
+    unknown: List[Path] = []  # walked up from directory, innermost first
+    known: Optional[Tuple[str, ...]] = None
+    while known is None:
+        known = packages.get(directory)
+        if known is not None:
+            break
+        if not _is_file(directory / "__init__.py") or directory == directory.parent:
+            known = ()
+            packages[directory] = known
+            break
+        unknown.append(directory)
+        if directory == root:
+            known = ()
+            break
+        directory = directory.parent
+    for package in reversed(unknown):
+        known = known + (package.name,)
+        packages[package] = known
+    return known
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a directory we may not search
+        return False

@@ -14,17 +14,13 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
-from nilcheck.linter.analysis import Analysis
 from nilcheck.linter.cache import FactsCache
-from nilcheck.linter.diagnostics import Diagnostics
-from nilcheck.linter.entrypoints import configured_entries, discovered_entries
+from nilcheck.linter.discovery import module_name_for
 from nilcheck.linter.ftypes import AnalysisSettings, FileError, ScanResult
-from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import ModuleFacts
-from nilcheck.linter.parsing import call_on_large_stack, module_name_for, parse_file, parse_source
-from nilcheck.linter.resolve import Resolver
+from nilcheck.linter.stack import call_on_large_stack
 
 # Below this many files, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 40
@@ -41,29 +37,62 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
     Raises ConfigError when a configured entry point does not resolve. A file that cannot
     be parsed becomes a FileError in the result; it never stops the scan. progress, when
     given, is told how many files are parsed so far.
+
+    Files are extracted without positions first (site numbers stand in; computing
+    positions costs as much as parsing). The files the findings show lines of are then
+    extracted again with positions and the analysis re-run, until every shown line is
+    a real one: for a clean project, one analysis; usually two.
     """
     started = time.perf_counter()
     root = settings.root.resolve()
-    modules, errors = parse_all(root, settings.files, settings.jobs, settings.use_cache,
-                                progress)
-    # The whole-program stages recurse once per nesting level of the analysed code
-    # (elif chains, class hierarchies): give them a deep stack rather than a crash.
-    findings = call_on_large_stack(lambda: _whole_program(settings, root, modules))
-    return ScanResult(findings=findings, errors=sorted(errors, key=lambda e: e.sort_key),
-                      files=len(settings.files),
+    cache = FactsCache.open(root) if settings.use_cache else None
+    with _paused_gc():
+        sources, unreadable = read_sources(root, settings.files)
+    keys = {relative: cache.entry_key(relative, name, is_package, source)
+            for relative, (_, source, name, is_package) in sources.items()} if cache else {}
+    outcome_key = _outcome_key(cache, settings, keys) if cache and not unreadable else None
+    outcome = cache.lookup_outcome(outcome_key, keys) if outcome_key else None
+    if outcome is None:
+        modules, errors = _facts(sources, unreadable, settings.jobs, cache, keys, progress)
+        findings = _positioned_findings(settings, root, modules, sources, cache, keys)
+        outcome = (findings, sorted(errors, key=lambda e: e.sort_key))
+        if outcome_key:
+            cache.store_outcome(outcome_key, outcome)
+    if cache is not None:
+        cache.save()
+    return ScanResult(findings=outcome[0], errors=outcome[1], files=len(settings.files),
                       seconds=round(time.perf_counter() - started, 3))
 
 
-def _whole_program(settings: AnalysisSettings, root: Path, modules: List[ModuleFacts]):
-    index = ProjectIndex(modules)
-    resolver = Resolver(index, spawners=settings.spawners)
-    if settings.entry_points:
-        entries = configured_entries(index, settings.entry_points, "entry-points")
-    else:
-        entries = discovered_entries(index, settings.project_scripts)
-    analysis = Analysis(index, resolver, settings.initializer_methods)
-    hazards = analysis.hazards(entries)
-    return Diagnostics(index, analysis, root).findings(hazards)
+def _outcome_key(cache: FactsCache, settings: AnalysisSettings, keys: Dict[str, bytes]) -> bytes:
+    """What decides the whole-program outcome: every file's facts key (bytes, path, module
+    name, nilcheck) and the settings the analysis reads."""
+    analysis_settings = (settings.entry_points, settings.initializer_methods,
+                         settings.spawners, settings.project_scripts)
+    return cache.outcome_key(sorted(keys.items()), repr(analysis_settings))
+
+
+def _positioned_findings(settings: AnalysisSettings, root: Path, modules: List[ModuleFacts],
+                         sources: Dict[str, "Job"], cache: Optional[FactsCache],
+                         keys: Dict[str, bytes]) -> list:
+    """The findings, after extracting again with positions the files they show."""
+    tried: Set[str] = set()
+    while True:
+        # The whole-program stages recurse once per nesting level of the analysed code
+        # (elif chains, class hierarchies): give them a deep stack rather than a crash.
+        findings, shown = call_on_large_stack(
+            lambda: _program().whole_program(settings, root, modules))
+        unpositioned = {m.path for m in modules if not m.positioned} & shown - tried
+        if not unpositioned:
+            return findings
+        tried |= unpositioned
+        for position, module in enumerate(modules):
+            if module.path in unpositioned:
+                result = _parse_job(sources[module.path], positioned=True)
+                if isinstance(result, ModuleFacts):  # the same bytes parsed before: it is
+                    modules[position] = result
+                    if cache is not None:  # positioned facts serve both needs
+                        cache.store(module.path, keys[module.path], result)
 
 
 # relative path, source bytes, module name, is_package
@@ -73,44 +102,64 @@ Result = Union[ModuleFacts, FileError]
 Progress = Callable[[int, int], None]
 
 
-def parse_all(root: Path, files: Sequence[Path], jobs: int, use_cache: bool,
+def read_sources(root: Path, files: Sequence[Path]
+                 ) -> Tuple[Dict[str, Job], Dict[str, FileError]]:
+    """The job of every readable file and the FileError of every other, by relative
+    path, in path order."""
+    sources: Dict[str, Job] = {}
+    unreadable: Dict[str, FileError] = {}
+    packages: Dict[Path, Tuple[str, ...]] = {}
+    for path in sorted((Path(p) for p in files), key=lambda p: p.as_posix()):
+        if not path.is_absolute():
+            path = root / path
+        name, is_package = module_name_for(root, path, packages)
+        relative = path.relative_to(root).as_posix()
+        try:
+            source = path.read_bytes()
+        except OSError as error:
+            unreadable[relative] = FileError(relative, 1, f"cannot read file: "
+                                                          f"{error.strerror or error}")
+            continue
+        sources[relative] = (relative, source, name, is_package)
+    return sources, unreadable
+
+
+def parse_all(root: Path, files: Sequence[Path], jobs: int, cache: Optional[FactsCache],
               progress: Optional[Progress] = None) -> Tuple[List[ModuleFacts], List[FileError]]:
-    """The facts of every file, in path order: from the cache when the file's bytes (and
-    nilcheck) are unchanged, else parsed, in worker processes when there are enough."""
-    cache = FactsCache.open(root) if use_cache else None
-    results: Dict[str, Result] = {}
-    ordered: List[str] = []
-    pending: List[Job] = []
-    keys: Dict[str, bytes] = {}
+    """The facts of every file (unpositioned unless the cache has them positioned) and
+    the errors, in path order."""
     with _paused_gc():
-        for path in sorted((Path(p) for p in files), key=lambda p: p.as_posix()):
-            if not path.is_absolute():
-                path = root / path
-            name, is_package = module_name_for(root, path)
-            relative = path.relative_to(root).as_posix()
-            ordered.append(relative)
-            try:
-                source = path.read_bytes()
-            except OSError:
-                results[relative] = parse_file(root, path, name, is_package)
-                continue
-            if cache is not None:
-                keys[relative] = cache.entry_key(relative, name, is_package, source)
-                hit = cache.lookup(relative, keys[relative])
-                if hit is not None:
-                    results[relative] = hit
-                    continue
-            pending.append((relative, source, name, is_package))
+        sources, unreadable = read_sources(root, files)
+    keys = {relative: cache.entry_key(relative, name, is_package, source)
+            for relative, (_, source, name, is_package) in sources.items()} if cache else {}
+    return _facts(sources, unreadable, jobs, cache, keys, progress)
+
+
+def _facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: int,
+           cache: Optional[FactsCache], keys: Dict[str, bytes],
+           progress: Optional[Progress]) -> Tuple[List[ModuleFacts], List[FileError]]:
+    """From the cache when the file's bytes (and nilcheck) are unchanged, else parsed
+    without positions, in worker processes when there are enough."""
+    results: Dict[str, Result] = dict(unreadable)
+    total = len(sources) + len(unreadable)
+    pending: List[Job] = []
+    with _paused_gc():
+        for relative, job in sources.items():
+            hit = cache.lookup(relative, keys[relative]) if cache is not None else None
+            if hit is not None:
+                results[relative] = hit
+            else:
+                pending.append(job)
 
         def finished(relative: str, result: Result, pickled: Optional[bytes] = None) -> None:
             results[relative] = result
-            if cache is not None and relative in keys:
+            if cache is not None:
                 cache.store(relative, keys[relative], result, pickled)
             if progress is not None:
-                progress(len(results), len(ordered))
+                progress(len(results), total)
 
         if progress is not None:
-            progress(len(results), len(ordered))
+            progress(len(results), total)
         jobs = max(1, jobs or os.cpu_count() or 1)
         if jobs > 1 and len(pending) >= _PARALLEL_THRESHOLD:
             _parse_in_workers(pending, jobs, finished)
@@ -126,9 +175,7 @@ def parse_all(root: Path, files: Sequence[Path], jobs: int, use_cache: bool,
         # walking their millions of objects again during the analysis (measured on a
         # warm Django scan: the first collections after parsing took 0.84 s, then 0.03 s).
         gc.freeze()
-    if cache is not None:
-        cache.save()
-    merged = [results[relative] for relative in ordered]
+    merged = [results[relative] for relative in sorted(results)]
     modules = [r for r in merged if isinstance(r, ModuleFacts)]
     errors = [r for r in merged if isinstance(r, FileError)]
     return modules, errors
@@ -193,9 +240,22 @@ def _parse_chunk(chunk: List[Job]) -> List[Tuple[str, Optional[bytes]]]:
     return parsed
 
 
-def _parse_job(job: Job) -> Result:
+def _parse_job(job: Job, positioned: bool = False) -> Result:
     relative, source, name, is_package = job
-    return parse_source(source, relative, name, is_package)
+    return _parsing().parse_source(source, relative, name, is_package, positioned)
+
+
+# The per-file stage needs libcst and the whole-program one networkx: 0.35 s of imports
+# that a scan reusing the stored outcome never needs. Imported on first use.
+
+def _parsing():
+    from nilcheck.linter import parsing
+    return parsing
+
+
+def _program():
+    from nilcheck.linter import program
+    return program
 
 
 @contextmanager

@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from nilcheck.linter.ir import (
     Attr, Bind, Block, Call, CallExpr, ClassAttr, ClassFacts, Exit, Expr, FalsyConst,
     FunctionFacts, If, ImportFacts, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Opaque,
-    Param, Read, Store, Super, Try,
+    Param, Read, Store, Super, Try, dotted,
 )
+from nilcheck.linter.positions import start_positions
 
 _OPAQUE = Opaque()
 _NONE = NoneConst()
@@ -26,16 +26,6 @@ _FALSY = FalsyConst()
 _CATCHES_NONE_DEREF = {"AttributeError", "TypeError", "Exception", "BaseException"}
 _DATACLASS_DECORATORS = {"dataclass", "dataclasses.dataclass", "attr.s", "attrs.define",
                          "attr.define", "define", "attr.attrs", "attrs.frozen", "frozen"}
-
-
-def dotted(expr: Expr) -> Optional[str]:
-    """`a.b.c` for Name/Attr chains, else None."""
-    if isinstance(expr, Name):
-        return expr.id
-    if isinstance(expr, Attr):
-        base = dotted(expr.base)
-        return f"{base}.{expr.attr}" if base else None
-    return None
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str) -> str:
@@ -78,15 +68,35 @@ class ModuleConverter:
         self.decorated: List[Tuple[str, Expr]] = []
         self.scopes: List[_Scope] = []
         self._facts_memo: Dict[int, tuple] = {}
+        self._sites: Dict[cst.CSTNode, int] = {}
+        # One object per distinct name and attribute expression: the facts of a module
+        # repeat `self`, `self.x`... thousands of times, and a shared object is pickled
+        # (into the cache, between processes) and loaded once.
+        self._exprs: Dict[object, Expr] = {}
 
     # ------------------------------------------------------------ positions
 
     def pos(self, node: cst.CSTNode) -> Tuple[int, int]:
-        try:
-            start = self.positions[node].start
-        except KeyError:
-            return (0, 0)
-        return (start.line, start.column + 1)
+        if self.positions is None:
+            # Unpositioned mode: a site number as the line, the same for the same node.
+            # The converter asks in the same order for the same tree, so the numbers
+            # are stable, and distinct nodes never share one (distinct nodes may share
+            # a start, which a later positioned pass keeps exact where it is reported).
+            site = self._sites.get(node)
+            if site is None:
+                site = self._sites[node] = len(self._sites) + 1
+            return (site, 0)
+        line, column = self.positions.get(node, (0, -1))
+        return (line, column + 1)
+
+    def name(self, identifier: str) -> Name:
+        return self._shared(Name(identifier))
+
+    def attr(self, base: Expr, attr: str) -> Attr:
+        return self._shared(Attr(base, attr))
+
+    def _shared(self, expr):
+        return self._exprs.setdefault(expr, expr)
 
     @property
     def scope(self) -> _Scope:
@@ -124,6 +134,7 @@ class ModuleConverter:
             imports=tuple(self.imports), classes=tuple(self.classes),
             functions=tuple(self.functions), global_values=tuple(self.global_values),
             toplevel=top, main_block=main_facts, decorated=tuple(self.decorated),
+            positioned=self.positions is not None,
         )
 
     # ------------------------------------------------------------ statements
@@ -254,9 +265,9 @@ class ModuleConverter:
                 self.assign(target, value, out, toplevel_scope)
                 if isinstance(target, cst.Attribute) and annotation is not None:
                     base = self.expr(target.value, [])
-                    out.append(Store(Attr(base, target.attr.value), CallExpr(annotation),
+                    out.append(Store(self.attr(base, target.attr.value), CallExpr(annotation),
                                      *self.pos(target)) if not isinstance(value, NoneConst)
-                               else Store(Attr(base, target.attr.value), value,
+                               else Store(self.attr(base, target.attr.value), value,
                                           *self.pos(target)))
             elif isinstance(target, cst.Name) and annotation is not None:
                 out.append(Bind(target.value, CallExpr(annotation), self.pos(target)[0]))
@@ -315,7 +326,7 @@ class ModuleConverter:
         elif isinstance(target, cst.Attribute):
             base = self.expr(target.value, out, deref=True)
             line, column = self.pos(target)
-            out.append(Store(Attr(base, target.attr.value), value, line, column))
+            out.append(Store(self.attr(base, target.attr.value), value, line, column))
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 inner = element.value
@@ -507,12 +518,12 @@ class ModuleConverter:
             if node.value == "False":
                 return _FALSY
             alias = self.scope.aliases.get(node.value)
-            return alias if alias is not None else Name(node.value)
+            return alias if alias is not None else self.name(node.value)
         if isinstance(node, cst.Attribute):
             base = self.expr(node.value, out)
             if isinstance(base, Attr):
                 out.append(Read(base, *self.pos(node)))
-            return Attr(base, node.attr.value)
+            return self.attr(base, node.attr.value)
         if isinstance(node, cst.Call):
             return self.call(node, out, awaited)
         if isinstance(node, cst.Await):
@@ -641,7 +652,7 @@ class ModuleConverter:
             base = self.expr(node.args[0].value, out)
             for arg in node.args[2:]:
                 self.expr(arg.value, out)
-            return Attr(base, _string_value(node.args[1].value))
+            return self.attr(base, _string_value(node.args[1].value))
         if func_name in ("partial", "functools.partial") and node.args:
             # A partial of a callable is, for ordering purposes, that callable.
             values = [self.expr(arg.value, out) for arg in node.args]
@@ -722,7 +733,7 @@ class ModuleConverter:
                 attr = _string_value(test.args[1].value)
                 base = self._symbol(test.args[0].value)
                 if attr and base is not None:
-                    return (Attr(base, attr),), ()
+                    return (self.attr(base, attr),), ()
             return (), ()
         if isinstance(test, cst.NamedExpr):
             return self.facts(test.target)
@@ -733,16 +744,16 @@ class ModuleConverter:
         """The attribute an expression denotes, without recording events."""
         if isinstance(node, cst.Name):
             alias = self.scope.aliases.get(node.value)
-            return alias if alias is not None else Name(node.value)
+            return alias if alias is not None else self.name(node.value)
         if isinstance(node, cst.Attribute):
             base = self._symbol(node.value)
-            return Attr(base, node.attr.value) if base is not None else None
+            return self.attr(base, node.attr.value) if base is not None else None
         if isinstance(node, cst.Call):
             name = _dotted_cst(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) \
                 else None
             if name == "getattr" and len(node.args) >= 2 and _string_value(node.args[1].value):
                 base = self._symbol(node.args[0].value)
-                return Attr(base, _string_value(node.args[1].value)) if base else None
+                return self.attr(base, _string_value(node.args[1].value)) if base else None
         if isinstance(node, cst.NamedExpr):
             return self._symbol(node.value)
         return None
@@ -833,14 +844,13 @@ def annotation_expr(node) -> Optional[Expr]:
     return None
 
 
-def extract(module: cst.Module, module_name: str, path: str, is_package: bool) -> ModuleFacts:
-    """Facts of one parsed module (the tree is consumed: not copied)."""
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    try:
-        # PositionProvider is computed by code generation alone; wrapper.resolve() would
-        # also walk the whole tree once more for batchable providers we do not request
-        # (half of the position cost on Django). Same mapping, measured identical.
-        positions = PositionProvider()._gen(wrapper)
-    except AttributeError:  # a libcst without the private hook: the public way
-        positions = wrapper.resolve(PositionProvider)
-    return ModuleConverter(module_name, path, is_package, positions).convert(wrapper.module)
+# The node kinds whose start ModuleConverter.pos is asked for.
+POSITIONED = frozenset({cst.Name, cst.Attribute, cst.Call, cst.Lambda, cst.NamedExpr, cst.If})
+
+
+def extract(module: cst.Module, module_name: str, path: str, is_package: bool,
+            positioned: bool = True) -> ModuleFacts:
+    """Facts of one parsed module; with positioned=False, site numbers stand for the
+    positions, which saves the code generation that computes them (as long as the parse)."""
+    positions = start_positions(module, POSITIONED) if positioned else None
+    return ModuleConverter(module_name, path, is_package, positions).convert(module)

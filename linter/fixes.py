@@ -43,7 +43,7 @@ from libcst.metadata import (
 )
 
 from nilcheck.linter.ftypes import Finding
-from nilcheck.linter.parsing import module_name_for
+from nilcheck.linter.discovery import module_name_for
 
 FIXABLE_RULES = frozenset({"NIL001"})
 

@@ -222,3 +222,17 @@ class ModuleFacts:
     main_block: Optional[FunctionFacts] = None  # `if __name__ == "__main__":` bodies
     decorated: Tuple[Tuple[str, Expr], ...] = ()  # (function qualname, decorator expr)
     extra: Dict[str, str] = field(default_factory=dict)
+    # False: every line/column in these facts is a site number instead (see facts.py),
+    # unique per node and stable for the same bytes; analyse, then extract again with
+    # positions the files a report shows.
+    positioned: bool = True
+
+
+def dotted(expr: Expr) -> Optional[str]:
+    """`a.b.c` for Name/Attr chains, else None."""
+    if isinstance(expr, Name):
+        return expr.id
+    if isinstance(expr, Attr):
+        base = dotted(expr.base)
+        return f"{base}.{expr.attr}" if base else None
+    return None

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-from nilcheck.linter.facts import dotted
 from nilcheck.linter.index import ProjectIndex, walk_nodes
 from nilcheck.linter.models import (
     CONCURRENT_CALLS, CONCURRENT_REGISTRARS, NO_RETURN, NO_RETURN_ANNOTATIONS, NOT_REGISTRATIONS,
@@ -27,7 +26,7 @@ from nilcheck.linter.models import (
 )
 from nilcheck.linter.ir import (
     Attr, Bind, Call, CallExpr, Exit, Expr, FalsyConst, If, LocalFunc, Loop, ModuleFacts,
-    Name, NoneConst, Read, Store, Super, Try,
+    Name, NoneConst, Read, Store, Super, Try, dotted,
 )
 from nilcheck.linter.ordering import (
     Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RTry,

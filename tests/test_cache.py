@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nilcheck.linter import cache, cli, engine
+from nilcheck.linter import cache, cli, engine, parsing
 from nilcheck.linter.api import scan
 from nilcheck.linter.progress import ProgressLine, progress_for_terminal
 
@@ -58,16 +58,27 @@ def project(tmp_path) -> Path:
 
 @pytest.fixture
 def parses(monkeypatch):
-    """Counts the files parsed in this process (jobs=1), by relative path."""
-    seen = []
-    original = engine.parse_source
+    """Counts the files parsed in this process (jobs=1), by relative path; the files
+    extracted again with positions (for the lines findings show) go to .positioned."""
+    seen = Parses()
+    original = parsing.parse_source
 
-    def counting(source, relative, *args, **kwargs):
-        seen.append(relative)
-        return original(source, relative, *args, **kwargs)
+    def counting(source, relative, name, is_package, positioned=True):
+        (seen.positioned if positioned else seen).append(relative)
+        return original(source, relative, name, is_package, positioned)
 
-    monkeypatch.setattr(engine, "parse_source", counting)
+    monkeypatch.setattr(parsing, "parse_source", counting)
     return seen
+
+
+class Parses(list):
+    def __init__(self):
+        super().__init__()
+        self.positioned = []
+
+    def clear(self):
+        super().clear()
+        self.positioned.clear()
 
 
 def run(root: Path, **kwargs):
@@ -88,12 +99,18 @@ def test_findings_identical_without_cache_cold_and_warm(project, parses):
 
     parses.clear()
     assert run(project, use_cache=True) == uncached
-    assert len(parses) == FILLERS + 6  # cold: every file parsed, the broken one too
+    # Cold: every file parsed, the broken one too; then the files the finding shows
+    # lines of, with positions.
+    finding = uncached[0][0]
+    shown = {finding.file, finding.initializer.file} | {step.file for step in finding.trace}
+    assert len(set(parses)) == len(parses) == FILLERS + 6
+    assert shown <= set(parses.positioned) <= {p for p in parses if "filler" not in p}
     assert pack(project).is_file()
 
     parses.clear()
     assert run(project, use_cache=True) == uncached
-    assert parses == []  # warm: nothing parsed, the syntax error comes from the cache
+    assert parses == parses.positioned == []  # warm: nothing parsed, the syntax error
+    # comes from the cache, the positions too
 
 
 def test_parallel_findings_identical_to_serial(project, monkeypatch):
@@ -133,14 +150,16 @@ def test_files_the_workers_could_not_deliver_are_parsed_here(project, monkeypatc
 
 def test_pack_written_from_worker_results_serves_a_warm_run(project, parses):
     cold = run(project, jobs=2)
-    assert parses == []  # all parsed in workers
+    # All parsed in workers; only the files the finding shows are extracted here again.
+    assert parses == [] and parses.positioned
+    parses.clear()
     assert run(project, jobs=1) == cold
-    assert parses == []  # and all served from the pack
+    assert parses == parses.positioned == []  # all served from the pack
 
 
 def test_parse_all_returns_facts_in_path_order_whatever_the_workers_do(project):
     files = sorted(project.rglob("*.py"), reverse=True)
-    modules, errors = engine.parse_all(project, files, jobs=2, use_cache=False)
+    modules, errors = engine.parse_all(project, files, jobs=2, cache=None)
     paths = [module.path for module in modules]
     assert paths == sorted(paths) and len(paths) == FILLERS + 5
     assert [error.file for error in errors] == ["cri/broken.py"]
@@ -221,6 +240,7 @@ def test_entry_with_a_foreign_key_is_a_miss(project, parses):
     # An entry recorded under another nilcheck version has another key.
     _, blob = entries["cri/nri_api.py"]
     entries["cri/nri_api.py"] = (b"\0" * 32, blob)
+    del entries[cache._OUTCOME]  # else the files' entries are not even looked at
     cache._write_pack(directory, secret, fingerprint, entries)
     parses.clear()
     assert run(project) == expected
@@ -234,6 +254,7 @@ def test_entry_for_another_path_is_a_miss(project, parses):
     entries = cache._read_pack(directory, secret, fingerprint)
     key, _ = entries["cri/nri_api.py"]
     entries["cri/nri_api.py"] = (key, entries["cri/service.py"][1])
+    del entries[cache._OUTCOME]
     cache._write_pack(directory, secret, fingerprint, entries)
     parses.clear()
     assert run(project) == expected
@@ -371,7 +392,79 @@ def test_progress_only_on_a_terminal_outside_ci(monkeypatch):
 def test_parse_all_reports_progress_up_to_total(project):
     calls = []
     files = sorted(project.rglob("*.py"))
-    engine.parse_all(project, files, jobs=2, use_cache=False,
+    engine.parse_all(project, files, jobs=2, cache=None,
                      progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (len(files), len(files))
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_findings_identical_when_every_file_is_positioned_up_front(monkeypatch):
+    """The first pass extracts without positions and re-extracts only the files that
+    findings show; the findings (lines, columns, traces, messages) must be exactly
+    those of extracting every file with positions from the start."""
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    cases = sorted(path.parent for path in fixtures.glob("*/*/pyproject.toml"))
+    lazy = {case.name: run(case, use_cache=False) for case in cases}
+    original = engine._parse_job
+    monkeypatch.setattr(engine, "_parse_job",
+                        lambda job, positioned=True: original(job, positioned=True))
+    eager = {case.name: run(case, use_cache=False) for case in cases}
+    assert sum(len(findings) for findings, _ in eager.values()) > 60
+    assert lazy == eager
+
+
+@pytest.fixture
+def unpickled(monkeypatch):
+    """Counts the per-file facts loaded from the pack."""
+    seen = []
+    original = cache.FactsCache.lookup
+
+    def counting(self, relative, key):
+        result = original(self, relative, key)
+        if result is not None:
+            seen.append(relative)
+        return result
+
+    monkeypatch.setattr(cache.FactsCache, "lookup", counting)
+    return seen
+
+
+def test_unchanged_project_reuses_the_last_outcome(project, parses, unpickled):
+    cold = run(project)
+    parses.clear()
+    assert run(project) == cold
+    assert parses == unpickled == []  # neither parsed nor loaded: the outcome is reused
+    # The pack still holds every file, so that changing one costs one parse.
+    edited = project / "cri" / "filler_07.py"
+    edited.write_text(edited.read_text() + "# edited\n", encoding="utf-8")
+    assert run(project) == cold
+    assert parses == ["cri/filler_07.py"]
+    assert len(unpickled) == FILLERS + 5
+
+
+def test_outcome_is_not_reused_under_other_settings(project, parses, unpickled):
+    discovered = run(project)
+    parses.clear()
+    unpickled.clear()
+    configured = run(project, entry=["cri.events:EventMonitor.start"])
+    assert parses == []  # same files: every file's facts come from the pack
+    assert len(unpickled) == FILLERS + 6
+    assert configured[0] != discovered[0]  # the analysis really ran, from another entry
+    unpickled.clear()
+    assert run(project) == discovered
+    assert len(unpickled) == FILLERS + 6  # the stored outcome is the configured one
+
+
+@pytest.mark.parametrize("damage", ["other key", "garbage"])
+def test_damaged_outcome_is_a_miss(project, parses, unpickled, damage):
+    expected = run(project)
+    secret, fingerprint = cache.user_key(), cache.code_fingerprint()
+    directory = project / cache.CACHE_DIR_NAME
+    entries = cache._read_pack(directory, secret, fingerprint)
+    key, blob = entries[cache._OUTCOME]
+    entries[cache._OUTCOME] = (b"\0" * 32, blob) if damage == "other key" else (key, b"junk")
+    cache._write_pack(directory, secret, fingerprint, entries)
+    parses.clear()
+    unpickled.clear()
+    assert run(project) == expected
+    assert parses == [] and len(unpickled) == FILLERS + 6

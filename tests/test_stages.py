@@ -3,6 +3,7 @@ entry points. The fixture projects test the stages together."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import libcst as cst
 import networkx as nx
@@ -10,9 +11,11 @@ import pytest
 
 from nilcheck.linter.analysis import Analysis
 from nilcheck.linter.entrypoints import resolve_entry
-from nilcheck.linter.facts import extract, resolve_relative
+from nilcheck.linter.facts import POSITIONED, extract, resolve_relative
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Bind, If, Loop, Name, NoneConst, Read, Store, Try
+from nilcheck.linter.parsing import _nesting_problem, _surely_shallow
+from nilcheck.linter.positions import provider_positions, start_positions
 from nilcheck.linter.ordering import TOP, RCall, RGen, RIf, RLoop, RRead, RTry, solve, summarize
 from nilcheck.linter.resolve import Resolver
 
@@ -28,6 +31,75 @@ def function(module, qualname):
 def project(**modules):
     return ProjectIndex(facts_of(src, name, name.replace(".", "/") + ".py")
                         for name, src in modules.items())
+
+
+# ------------------------------------------------------------------ parsing, positions
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("path", [
+    path for path in sorted((REPO / "linter").glob("*.py"))
+    + sorted((REPO / "tests" / "fixtures").rglob("*.py"))[:80] if path.stat().st_size > 200],
+                         ids=lambda path: path.relative_to(REPO).as_posix())
+def test_start_positions_are_position_providers_starts(path):
+    module = cst.parse_module(path.read_bytes())
+    expected = {node: start for node, start in provider_positions(module).items()
+                if type(node) in POSITIONED}
+    assert expected
+    assert start_positions(module, POSITIONED) == expected
+
+
+def test_start_positions_with_odd_layout():
+    source = ("x = (  # comment\r\n  a.b\r\n)\rif (c):\n\tpass\n"
+              "y = '''multi\nline''' + f(\n    k=lambda: (z := 1),\n) \\\n + 2\n")
+    module = cst.parse_module(source)
+    expected = {node: start for node, start in provider_positions(module).items()
+                if type(node) in POSITIONED}
+    assert len(expected) > 8
+    assert start_positions(module, POSITIONED) == expected
+
+
+SHALLOW = [
+    "x = 1\n",
+    "f(a, [b, {c: (d)}])\n" * 50,
+    "s = '" + "(" * 500 + "'\n",  # brackets in strings and comments do not nest
+    "# " + "[" * 500 + "\n",
+    'doc = """\n' + "(\n" * 500 + '"""\n',
+]
+# Long literals are not cleared by the cheap bound (more than 1000 characters in one
+# logical line) and go through the exact check, which accepts them.
+LONG = "x = [\n" + "    1,\n" * 300 + "]\n"
+DEEP = [
+    "x = " + "(" * 250 + "1" + ")" * 250 + "\n",
+    "x = " + "[\n" * 250 + "]\n" * 250,
+    "x = " + ".".join(["a"] * 1200) + "\n",
+    "x = a" + " + \\\n a" * 1100 + "\n",
+    "x = (a" + "\n + a" * 1100 + ")\n",
+    "s = ')'; x = " + "(" * 250 + "1" + ")" * 250 + "\n",  # a string's ) hides nothing
+    "x = '''" + ")" * 300 + "''' + " + "(" * 250 + "1" + ")" * 250 + "\n",
+]
+
+
+@pytest.mark.parametrize("source", DEEP)
+def test_exact_check_refuses_the_deep_cases(source):
+    assert _nesting_problem(source) is not None
+
+
+@pytest.mark.parametrize("source", DEEP)
+def test_shallow_check_never_clears_what_the_exact_check_refuses(source):
+    assert not _surely_shallow(source)
+
+
+@pytest.mark.parametrize("source", SHALLOW)
+def test_shallow_check_clears_ordinary_code(source):
+    assert _nesting_problem(source) is None
+    assert _surely_shallow(source)
+
+
+def test_long_literals_take_the_exact_check_and_pass_it():
+    assert not _surely_shallow(LONG)
+    assert _nesting_problem(LONG) is None
 
 
 # ------------------------------------------------------------------ facts
