@@ -141,8 +141,8 @@ class ModuleConverter:
 
     def block(self, body) -> Block:
         nodes: List = []
-        statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
-        if isinstance(body, cst.SimpleStatementSuite):
+        statements = body.body if type(body) is cst.IndentedBlock else [body]
+        if type(body) is cst.SimpleStatementSuite:
             statements = [body]
         for stmt in statements:
             nodes.extend(self.statement(stmt))
@@ -151,21 +151,21 @@ class ModuleConverter:
     def orelse_block(self, orelse) -> Block:
         if orelse is None:
             return ()
-        if isinstance(orelse, cst.If):
+        if type(orelse) is cst.If:
             return tuple(self.statement(orelse))
         return self.block(orelse.body)
 
     def statement(self, stmt, toplevel_scope: bool = False) -> List:
         out: List = []
-        if isinstance(stmt, cst.SimpleStatementSuite):
+        if type(stmt) is cst.SimpleStatementSuite:
             for small in stmt.body:
                 self.small_statement(small, out, toplevel_scope)
-        elif isinstance(stmt, cst.SimpleStatementLine):
+        elif type(stmt) is cst.SimpleStatementLine:
             for small in stmt.body:
                 self.small_statement(small, out, toplevel_scope)
-        elif isinstance(stmt, cst.If):
+        elif type(stmt) is cst.If:
             self.if_statement(stmt, out)
-        elif isinstance(stmt, (cst.For,)):
+        elif type(stmt) in (cst.For,):
             self.expr(stmt.iter, out, deref=True)
             before = dict(self.scope.aliases)
             self.bind_target(stmt.target, _OPAQUE, out)
@@ -173,16 +173,16 @@ class ModuleConverter:
             self.join_aliases(before)
             orelse = self.orelse_block(stmt.orelse)
             out.append(Loop(body=body, orelse=orelse, runs_once=True))
-        elif isinstance(stmt, cst.While):
+        elif type(stmt) is cst.While:
             self.expr(stmt.test, out)
             truthy, falsy = self.facts(stmt.test)
-            infinite = isinstance(stmt.test, cst.Name) and stmt.test.value == "True"
+            infinite = type(stmt.test) is cst.Name and stmt.test.value == "True"
             before = dict(self.scope.aliases)
             body = self.block(stmt.body)
             self.join_aliases(before)
             out.append(Loop(body=body, orelse=self.orelse_block(stmt.orelse),
                             infinite=infinite, exit_facts=falsy))
-        elif isinstance(stmt, cst.With):
+        elif type(stmt) is cst.With:
             for item in stmt.items:
                 self.expr(item.item, out, deref=True)
                 if item.asname is not None:
@@ -190,9 +190,9 @@ class ModuleConverter:
             out.extend(self.block(stmt.body))
         elif isinstance(stmt, (cst.Try, getattr(cst, "TryStar", cst.Try))):
             self.try_statement(stmt, out)
-        elif isinstance(stmt, cst.FunctionDef):
+        elif type(stmt) is cst.FunctionDef:
             self.function_def(stmt, out)
-        elif isinstance(stmt, cst.ClassDef):
+        elif type(stmt) is cst.ClassDef:
             self.class_def(stmt, out)
         elif isinstance(stmt, getattr(cst, "Match", ())):
             self.match_statement(stmt, out)
@@ -243,55 +243,55 @@ class ModuleConverter:
         out.extend(chain)
 
     def small_statement(self, small, out: List, toplevel_scope: bool) -> None:
-        if isinstance(small, cst.Expr):
+        if type(small) is cst.Expr:
             self.expr(small.value, out)
-        elif isinstance(small, cst.Assign):
+        elif type(small) is cst.Assign:
             value = self.expr(small.value, out)
             for target in small.targets:
                 self.assign(target.target, value, out, toplevel_scope)
-        elif isinstance(small, cst.AnnAssign):
+        elif type(small) is cst.AnnAssign:
             if small.value is not None:
                 value = self.expr(small.value, out)
             else:
                 value = None
             target = small.target
             annotation = annotation_expr(small.annotation.annotation)
-            if isinstance(target, cst.Name) and value is not None and annotation is not None \
+            if type(target) is cst.Name and value is not None and annotation is not None \
                     and isinstance(value, (Opaque, NoneConst)):
                 # An annotated local or global: its declared type is what we know.
                 self.assign(target, value, out, toplevel_scope)
                 out.append(Bind(target.value, CallExpr(annotation), self.pos(target)[0]))
             elif value is not None:
                 self.assign(target, value, out, toplevel_scope)
-                if isinstance(target, cst.Attribute) and annotation is not None:
+                if type(target) is cst.Attribute and annotation is not None:
                     base = self.expr(target.value, [])
                     out.append(Store(self.attr(base, target.attr.value), CallExpr(annotation),
                                      *self.pos(target)) if not isinstance(value, NoneConst)
                                else Store(self.attr(base, target.attr.value), value,
                                           *self.pos(target)))
-            elif isinstance(target, cst.Name) and annotation is not None:
+            elif type(target) is cst.Name and annotation is not None:
                 out.append(Bind(target.value, CallExpr(annotation), self.pos(target)[0]))
-        elif isinstance(small, cst.AugAssign):
+        elif type(small) is cst.AugAssign:
             self.expr(small.value, out)
             self.expr(small.target, out)
-        elif isinstance(small, cst.Return):
+        elif type(small) is cst.Return:
             value = self.expr(small.value, out) if small.value is not None else _NONE
             self.scope.returns.append(value)
             out.append(Exit("return"))
-        elif isinstance(small, cst.Raise):
+        elif type(small) is cst.Raise:
             if small.exc is not None:
                 self.expr(small.exc, out)
             out.append(Exit("raise"))
-        elif isinstance(small, cst.Assert):
+        elif type(small) is cst.Assert:
             self.expr(small.test, out)
             truthy, falsy = self.facts(small.test)
             out.append(If(true_facts=truthy, false_facts=falsy, body=(),
                           orelse=(Exit("raise"),)))
-        elif isinstance(small, cst.Break):
+        elif type(small) is cst.Break:
             out.append(Exit("break"))
-        elif isinstance(small, cst.Continue):
+        elif type(small) is cst.Continue:
             out.append(Exit("continue"))
-        elif isinstance(small, cst.Import):
+        elif type(small) is cst.Import:
             for alias in small.names:
                 full = _dotted_cst(alias.name)
                 if alias.asname is not None:
@@ -303,14 +303,14 @@ class ModuleConverter:
                                                     module=full.split(".")[0]))
                     if "." in full:
                         self.imports.append(ImportFacts(local=full, module=full))
-        elif isinstance(small, cst.ImportFrom):
+        elif type(small) is cst.ImportFrom:
             self.import_from(small)
 
     def import_from(self, small: cst.ImportFrom) -> None:
         target = _dotted_cst(small.module) if small.module is not None else ""
         level = len(small.relative)
         module = resolve_relative(self.module_name, self.is_package, level, target)
-        if isinstance(small.names, cst.ImportStar):
+        if type(small.names) is cst.ImportStar:
             self.imports.append(ImportFacts(local="*", module=module))
             return
         for alias in small.names:
@@ -319,27 +319,27 @@ class ModuleConverter:
             self.imports.append(ImportFacts(local=local, module=module, name=name))
 
     def assign(self, target, value: Expr, out: List, toplevel_scope: bool = False) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bind_name(target.value, value, self.pos(target)[0], out)
             if toplevel_scope and len(self.scopes) == 1:
                 self.global_values.append((target.value, value))
-        elif isinstance(target, cst.Attribute):
+        elif type(target) is cst.Attribute:
             base = self.expr(target.value, out, deref=True)
             line, column = self.pos(target)
             out.append(Store(self.attr(base, target.attr.value), value, line, column))
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif type(target) in (cst.Tuple, cst.List):
             for element in target.elements:
                 inner = element.value
-                if isinstance(inner, cst.StarredElement):
+                if type(inner) is cst.StarredElement:
                     inner = inner.value
                 self.assign(inner, _OPAQUE, out, toplevel_scope)
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             self.expr(target, out)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self.assign(target.value, _OPAQUE, out, toplevel_scope)
 
     def bind_target(self, target, value: Expr, out: List) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.bind_name(target.value, value, self.pos(target)[0], out)
         else:
             self.assign(target, value, out)
@@ -407,7 +407,7 @@ class ModuleConverter:
     def parameters(self, params: cst.Parameters) -> Tuple[Param, ...]:
         result = []
         every = list(params.posonly_params) + list(params.params)
-        if isinstance(params.star_arg, cst.Param):
+        if type(params.star_arg) is cst.Param:
             every.append(params.star_arg)
         every += list(params.kwonly_params)
         if params.star_kwarg is not None:
@@ -415,7 +415,7 @@ class ModuleConverter:
         for param in every:
             annotation = annotation_expr(param.annotation.annotation) \
                 if param.annotation is not None else None
-            default_none = isinstance(param.default, cst.Name) and param.default.value == "None"
+            default_none = type(param.default) is cst.Name and param.default.value == "None"
             result.append(Param(param.name.value, annotation, default_none))
         return tuple(result)
 
@@ -454,9 +454,9 @@ class ModuleConverter:
             _decorator_name(d.decorator) in _DATACLASS_DECORATORS for d in node.decorators)
         methods: List[Tuple[str, str]] = []
         attrs: List[Tuple[str, ClassAttr]] = []
-        statements = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+        statements = node.body.body if type(node.body) is cst.IndentedBlock else []
         for stmt in statements:
-            if isinstance(stmt, cst.FunctionDef):
+            if type(stmt) is cst.FunctionDef:
                 facts = self.function_def(stmt, [], owner_class=qualname,
                                           class_qualname=qualname)
                 if not any(name == stmt.name.value for name, _ in methods):
@@ -464,11 +464,11 @@ class ModuleConverter:
                 else:
                     # A later def (e.g. a property setter) keeps the getter's slot.
                     pass
-            elif isinstance(stmt, cst.ClassDef):
+            elif type(stmt) is cst.ClassDef:
                 self.scopes.append(_Scope("<class>" + qualname, None))
                 self.class_def(stmt, [])
                 self.scopes.pop()
-            elif isinstance(stmt, cst.SimpleStatementLine):
+            elif type(stmt) is cst.SimpleStatementLine:
                 for small in stmt.body:
                     attrs.extend(self.class_attribute(small))
         dynamic = any(name in ("__getattr__", "__getattribute__", "__setattr__")
@@ -482,13 +482,13 @@ class ModuleConverter:
         self.bind_name(node.name.value, _OPAQUE, self.pos(node.name)[0], out)
 
     def class_attribute(self, small) -> List[Tuple[str, ClassAttr]]:
-        if isinstance(small, cst.Assign):
+        if type(small) is cst.Assign:
             value = self.expr(small.value, [])
             return [(t.target.value, ClassAttr(value, None, self.pos(t.target)[0]))
-                    for t in small.targets if isinstance(t.target, cst.Name)]
-        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    for t in small.targets if type(t.target) is cst.Name]
+        if type(small) is cst.AnnAssign and type(small.target) is cst.Name:
             value = self.expr(small.value, []) if small.value is not None else None
-            if isinstance(small.value, cst.Call) and _decorator_name(small.value.func) in (
+            if type(small.value) is cst.Call and _decorator_name(small.value.func) in (
                     "field", "dataclasses.field", "attr.ib", "attrs.field"):
                 value = _OPAQUE
                 for arg in small.value.args:
@@ -512,48 +512,48 @@ class ModuleConverter:
         return value
 
     def _expr(self, node, out: List, awaited: bool) -> Expr:
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             if node.value == "None":
                 return _NONE
             if node.value == "False":
                 return _FALSY
             alias = self.scope.aliases.get(node.value)
             return alias if alias is not None else self.name(node.value)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             base = self.expr(node.value, out)
             if isinstance(base, Attr):
                 out.append(Read(base, *self.pos(node)))
             return self.attr(base, node.attr.value)
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             return self.call(node, out, awaited)
-        if isinstance(node, cst.Await):
-            if isinstance(node.expression, cst.Call):
+        if type(node) is cst.Await:
+            if type(node.expression) is cst.Call:
                 self.call(node.expression, out, awaited=True)
                 return _OPAQUE
             self.expr(node.expression, out, deref=True)
             return _OPAQUE
-        if isinstance(node, cst.Subscript):
+        if type(node) is cst.Subscript:
             self.expr(node.value, out, deref=True)
             for element in node.slice:
                 inner = element.slice
-                if isinstance(inner, cst.Index):
+                if type(inner) is cst.Index:
                     self.expr(inner.value, out)
-                elif isinstance(inner, cst.Slice):
+                elif type(inner) is cst.Slice:
                     for part in (inner.lower, inner.upper, inner.step):
                         if part is not None:
                             self.expr(part, out)
             return _OPAQUE
-        if isinstance(node, cst.BooleanOperation):
+        if type(node) is cst.BooleanOperation:
             self.expr(node.left, out)
             truthy, falsy = self.facts(node.left)
             right: List = []
             self.expr(node.right, right)
-            if isinstance(node.operator, cst.And):
+            if type(node.operator) is cst.And:
                 out.append(If(truthy, falsy, tuple(right), ()))
             else:
                 out.append(If(truthy, falsy, (), tuple(right)))
             return _OPAQUE
-        if isinstance(node, cst.IfExp):
+        if type(node) is cst.IfExp:
             self.expr(node.test, out)
             truthy, falsy = self.facts(node.test)
             body: List = []
@@ -562,50 +562,52 @@ class ModuleConverter:
             self.expr(node.orelse, orelse)
             out.append(If(truthy, falsy, tuple(body), tuple(orelse)))
             return _OPAQUE
-        if isinstance(node, cst.Lambda):
+        if type(node) is cst.Lambda:
             return self.lambda_def(node)
-        if isinstance(node, cst.NamedExpr):
+        if type(node) is cst.NamedExpr:
             value = self.expr(node.value, out)
-            if isinstance(node.target, cst.Name):
+            if type(node.target) is cst.Name:
                 self.bind_name(node.target.value, value, self.pos(node)[0], out)
             return value
-        if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        if type(node) in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
             return self.comprehension(node, out)
-        if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        if type(node) in (cst.Tuple, cst.List, cst.Set):
             for element in node.elements:
                 self.expr(element.value, out)
             return _OPAQUE if node.elements else _FALSY
-        if isinstance(node, cst.Integer) and node.value in ("0", "0x0", "0o0", "0b0"):
+        if type(node) is cst.Integer and node.value in ("0", "0x0", "0o0", "0b0"):
             return _FALSY
-        if isinstance(node, cst.SimpleString) and _string_value(node) == "":
+        # An empty literal is at most 8 characters (`rb""""""`): spare the others the
+        # evaluation (a compile() each).
+        if type(node) is cst.SimpleString and len(node.value) <= 8 and _string_value(node) == "":
             return _FALSY
-        if isinstance(node, cst.Dict):
+        if type(node) is cst.Dict:
             for element in node.elements:
-                if isinstance(element, cst.DictElement):
+                if type(element) is cst.DictElement:
                     self.expr(element.key, out)
                 self.expr(element.value, out)
             return _OPAQUE if node.elements else _FALSY
-        if isinstance(node, cst.StarredElement):
+        if type(node) is cst.StarredElement:
             self.expr(node.value, out)
             return _OPAQUE
-        if isinstance(node, cst.BinaryOperation):
+        if type(node) is cst.BinaryOperation:
             self.expr(node.left, out)
             self.expr(node.right, out)
             return _OPAQUE
-        if isinstance(node, cst.UnaryOperation):
+        if type(node) is cst.UnaryOperation:
             self.expr(node.expression, out)
             return _OPAQUE
-        if isinstance(node, cst.Comparison):
+        if type(node) is cst.Comparison:
             self.expr(node.left, out)
             for target in node.comparisons:
                 self.expr(target.comparator, out)
             return _OPAQUE
-        if isinstance(node, cst.FormattedString):
+        if type(node) is cst.FormattedString:
             for part in node.parts:
-                if isinstance(part, cst.FormattedStringExpression):
+                if type(part) is cst.FormattedStringExpression:
                     self.expr(part.expression, out)
             return _OPAQUE
-        if isinstance(node, (cst.Yield,)):
+        if type(node) in (cst.Yield,):
             if isinstance(node.value, cst.BaseExpression):
                 self.expr(node.value, out)
             elif node.value is not None:
@@ -635,7 +637,7 @@ class ModuleConverter:
             inner = nested
         if clause.inner_for_in is not None:
             self.comprehension_clause(node, clause.inner_for_in, inner, first=False)
-        elif isinstance(node, cst.DictComp):
+        elif type(node) is cst.DictComp:
             self.expr(node.key, inner)
             self.expr(node.value, inner)
         else:
@@ -644,7 +646,7 @@ class ModuleConverter:
             parent.append(If(truthy, falsy, tuple(nested), ()))
 
     def call(self, node: cst.Call, out: List, awaited: bool) -> Expr:
-        func_name = _dotted_cst(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) \
+        func_name = _dotted_cst(node.func) if type(node.func) in (cst.Name, cst.Attribute) \
             else None
         if func_name == "super" and not node.args:
             return Super()
@@ -690,41 +692,39 @@ class ModuleConverter:
         return result
 
     def _facts(self, test) -> Tuple[Tuple[Expr, ...], Tuple[Expr, ...]]:
-        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        if type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
             truthy, falsy = self.facts(test.expression)
             return falsy, truthy
-        if isinstance(test, cst.BooleanOperation):
+        if type(test) is cst.BooleanOperation:
             left_t, left_f = self.facts(test.left)
             right_t, right_f = self.facts(test.right)
-            if isinstance(test.operator, cst.And):
+            if type(test.operator) is cst.And:
                 return left_t + right_t, ()
             return (), left_f + right_f
-        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        if type(test) is cst.Comparison and len(test.comparisons) == 1:
             comparison = test.comparisons[0]
             other = comparison.comparator
             left = test.left
-            if isinstance(left, cst.Name) and left.value == "None":
+            if type(left) is cst.Name and left.value == "None":
                 left, other = other, left
-            if isinstance(other, cst.Name) and other.value == "None":
+            if type(other) is cst.Name and other.value == "None":
                 subject = self._symbol(left)
                 if subject is None:
                     return (), ()
-                if isinstance(comparison.operator, (cst.IsNot, cst.NotEqual)):
+                if type(comparison.operator) in (cst.IsNot, cst.NotEqual):
                     return (subject,), ()
-                if isinstance(comparison.operator, (cst.Is, cst.Equal)):
+                if type(comparison.operator) in (cst.Is, cst.Equal):
                     return (), (subject,)
                 return (), ()
             # Equal or identical to some other value (`self.x is canvas`,
             # `self.level >= 1`): on the true branch the attribute holds a value.
-            if isinstance(comparison.operator, (cst.Is, cst.Equal, cst.GreaterThan,
-                                                cst.GreaterThanEqual, cst.LessThan,
-                                                cst.LessThanEqual, cst.In)):
+            if type(comparison.operator) in (cst.Is, cst.Equal, cst.GreaterThan, cst.GreaterThanEqual, cst.LessThan, cst.LessThanEqual, cst.In):
                 subjects = tuple(x for x in (self._symbol(test.left), self._symbol(other))
                                  if isinstance(x, Attr))
                 return subjects, ()
             return (), ()
-        if isinstance(test, cst.Call):
-            name = _dotted_cst(test.func) if isinstance(test.func, (cst.Name, cst.Attribute)) \
+        if type(test) is cst.Call:
+            name = _dotted_cst(test.func) if type(test.func) in (cst.Name, cst.Attribute) \
                 else None
             if name in ("isinstance", "callable", "bool") and test.args:
                 subject = self._symbol(test.args[0].value)
@@ -735,26 +735,26 @@ class ModuleConverter:
                 if attr and base is not None:
                     return (self.attr(base, attr),), ()
             return (), ()
-        if isinstance(test, cst.NamedExpr):
+        if type(test) is cst.NamedExpr:
             return self.facts(test.target)
         subject = self._symbol(test)
         return ((subject,), ()) if subject is not None else ((), ())
 
     def _symbol(self, node) -> Optional[Expr]:
         """The attribute an expression denotes, without recording events."""
-        if isinstance(node, cst.Name):
+        if type(node) is cst.Name:
             alias = self.scope.aliases.get(node.value)
             return alias if alias is not None else self.name(node.value)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             base = self._symbol(node.value)
             return self.attr(base, node.attr.value) if base is not None else None
-        if isinstance(node, cst.Call):
-            name = _dotted_cst(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) \
+        if type(node) is cst.Call:
+            name = _dotted_cst(node.func) if type(node.func) in (cst.Name, cst.Attribute) \
                 else None
             if name == "getattr" and len(node.args) >= 2 and _string_value(node.args[1].value):
                 base = self._symbol(node.args[0].value)
                 return self.attr(base, _string_value(node.args[1].value)) if base else None
-        if isinstance(node, cst.NamedExpr):
+        if type(node) is cst.NamedExpr:
             return self._symbol(node.value)
         return None
 
@@ -763,19 +763,19 @@ class ModuleConverter:
 
 
 def _is_main_guard(stmt) -> bool:
-    if not isinstance(stmt, cst.If):
+    if not type(stmt) is cst.If:
         return False
     test = stmt.test
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+    if not type(test) is cst.Comparison or len(test.comparisons) != 1:
         return False
     sides = [test.left, test.comparisons[0].comparator]
-    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    names = [s for s in sides if type(s) is cst.Name and s.value == "__name__"]
     strings = [s for s in sides if _string_value(s) == "__main__"]
-    return bool(names and strings) and isinstance(test.comparisons[0].operator, cst.Equal)
+    return bool(names and strings) and type(test.comparisons[0].operator) is cst.Equal
 
 
 def _string_value(node) -> Optional[str]:
-    if isinstance(node, cst.SimpleString):
+    if type(node) is cst.SimpleString:
         try:
             value = node.evaluated_value
         except Exception:  # noqa: BLE001 - odd prefixes: not a plain string
@@ -785,26 +785,26 @@ def _string_value(node) -> Optional[str]:
 
 
 def _dotted_cst(node) -> str:
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         return f"{_dotted_cst(node.value)}.{node.attr.value}"
     return ""
 
 
 def _decorator_name(node) -> str:
-    if isinstance(node, cst.Call):
+    if type(node) is cst.Call:
         node = node.func
-    return _dotted_cst(node) if isinstance(node, (cst.Name, cst.Attribute)) else ""
+    return _dotted_cst(node) if type(node) in (cst.Name, cst.Attribute) else ""
 
 
 def _exception_names(node) -> List[str]:
-    if isinstance(node, cst.Tuple):
+    if type(node) is cst.Tuple:
         names: List[str] = []
         for element in node.elements:
             names.extend(_exception_names(element.value))
         return names
-    name = _dotted_cst(node) if isinstance(node, (cst.Name, cst.Attribute)) else ""
+    name = _dotted_cst(node) if type(node) in (cst.Name, cst.Attribute) else ""
     return [name.rsplit(".", 1)[-1]] if name else []
 
 
@@ -812,7 +812,7 @@ def annotation_expr(node) -> Optional[Expr]:
     """The class an annotation names, with Optional/None unions and quotes stripped."""
     if node is None:
         return None
-    if isinstance(node, cst.SimpleString):
+    if type(node) is cst.SimpleString:
         text = _string_value(node)
         if not text:
             return None
@@ -820,16 +820,16 @@ def annotation_expr(node) -> Optional[Expr]:
             node = cst.parse_expression(text)
         except Exception:  # noqa: BLE001 - a string annotation that is not an expression
             return None
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return None if node.value == "None" else Name(node.value)
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         base = annotation_expr(node.value)
         return Attr(base, node.attr.value) if base is not None else None
-    if isinstance(node, cst.Subscript):
-        outer = _dotted_cst(node.value) if isinstance(node.value, (cst.Name, cst.Attribute)) \
+    if type(node) is cst.Subscript:
+        outer = _dotted_cst(node.value) if type(node.value) in (cst.Name, cst.Attribute) \
             else ""
         short = outer.rsplit(".", 1)[-1]
-        elements = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+        elements = [e.slice.value for e in node.slice if type(e.slice) is cst.Index]
         if short in ("Optional", "Final", "ClassVar", "Annotated") and elements:
             return annotation_expr(elements[0])
         if short == "Union":
@@ -837,7 +837,7 @@ def annotation_expr(node) -> Optional[Expr]:
             kinds = [k for k in kinds if k is not None]
             return kinds[0] if len(kinds) == 1 else None
         return None
-    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+    if type(node) is cst.BinaryOperation and type(node.operator) is cst.BitOr:
         kinds = [annotation_expr(node.left), annotation_expr(node.right)]
         kinds = [k for k in kinds if k is not None]
         return kinds[0] if len(kinds) == 1 else None

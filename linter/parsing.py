@@ -67,6 +67,7 @@ _STRINGS_AND_COMMENTS = re.compile(
     r"|'[^'\\\r\n]*(?:\\(?:\r\n|.)[^'\\\r\n]*)*(?:'|(?=[\r\n])|\Z)"
     r'|"[^"\\\r\n]*(?:\\(?:\r\n|.)[^"\\\r\n]*)*(?:"|(?=[\r\n])|\Z)',
     re.S)
+_ALL_BRACKETS_ROUND = str.maketrans("[{]}", "(())")
 
 
 def parse_file(root: Path, path: Path, module_name: str, is_package: bool,
@@ -195,17 +196,17 @@ def _surely_shallow(text: str) -> bool:
     physical line, so the deepest point of a line is at most the depth before it plus
     the line's opening brackets.
     """
-    code = _STRINGS_AND_COMMENTS.sub("", text)
+    code = _STRINGS_AND_COMMENTS.sub("", text).translate(_ALL_BRACKETS_ROUND)
     depth = 0
     length = 0
     continued = False
     for line in code.split("\n"):
         length = length + len(line) if depth or continued else len(line)
-        opens = line.count("(") + line.count("[") + line.count("{")
+        opens = line.count("(")
         if depth + opens > MAX_BRACKET_DEPTH or length > MAX_EXPRESSION_DEPTH:
             return False
         if opens or depth:
-            depth = max(depth + opens - line.count(")") - line.count("]") - line.count("}"), 0)
+            depth = max(depth + opens - line.count(")"), 0)
         continued = line.endswith("\\") or line.endswith("\\\r")
     return True
 
