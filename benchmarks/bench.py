@@ -169,7 +169,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     original = changed.read_bytes()
     try:
         def edit(index: int) -> None:
-            changed.write_bytes(original + f"\n# benchmark edit {index}\n".encode())
+            # A code change, not a comment: new facts for the file, a new analysis.
+            changed.write_bytes(original + f"\n\ndef _benchmark_edit_{index}():\n"
+                                           f"    return {index}\n".encode())
 
         measures["changed"] = measure(corpus, [], args.repeat, "changed", before=edit)
     finally:

@@ -145,6 +145,12 @@ class FactsCache:
     def store_outcome(self, key: bytes, outcome: object) -> None:
         self.store(_OUTCOME, key, outcome)
 
+    def has(self, relative: str, key: bytes) -> bool:
+        """Whether an entry for relative under key was loaded (lookup may still find it
+        unusable)."""
+        entry = self._loaded.get(relative)
+        return isinstance(entry, tuple) and len(entry) == 2 and entry[0] == key
+
     def lookup(self, relative: str, key: bytes) -> Optional[Result]:
         """The cached result for relative under key, or None. A hit is kept for save()."""
         entry = self._loaded.get(relative)

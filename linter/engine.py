@@ -53,7 +53,9 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
     outcome_key = _outcome_key(cache, settings, keys) if cache and not unreadable else None
     outcome = cache.lookup_outcome(outcome_key, keys) if outcome_key else None
     if outcome is None:
-        modules, errors = _facts(sources, unreadable, settings.jobs, cache, keys, progress)
+        # While workers parse, import the whole-program stages.
+        modules, errors = _facts(sources, unreadable, settings.jobs, cache, keys, progress,
+                                 meanwhile=_program)
         findings = _positioned_findings(settings, root, modules, sources, cache, keys)
         outcome = (findings, sorted(errors, key=lambda e: e.sort_key))
         if outcome_key:
@@ -137,20 +139,20 @@ def parse_all(root: Path, files: Sequence[Path], jobs: int, cache: Optional[Fact
 
 def _facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: int,
            cache: Optional[FactsCache], keys: Dict[str, bytes],
-           progress: Optional[Progress]) -> Tuple[List[ModuleFacts], List[FileError]]:
+           progress: Optional[Progress], meanwhile: Callable[[], object] = lambda: None,
+           ) -> Tuple[List[ModuleFacts], List[FileError]]:
     """From the cache when the file's bytes (and nilcheck) are unchanged, else parsed
-    without positions, in worker processes when there are enough."""
+    without positions: in worker processes when there are enough files to parse, or
+    when there are enough cached facts to load here meanwhile (an edit to one file:
+    the worker imports libcst and parses while this process loads the rest, and calls
+    meanwhile())."""
     results: Dict[str, Result] = dict(unreadable)
     total = len(sources) + len(unreadable)
-    pending: List[Job] = []
+    cached = [relative for relative in sources
+              if cache is not None and cache.has(relative, keys[relative])]
+    known = set(cached)
+    pending = [job for relative, job in sources.items() if relative not in known]
     with _paused_gc():
-        for relative, job in sources.items():
-            hit = cache.lookup(relative, keys[relative]) if cache is not None else None
-            if hit is not None:
-                results[relative] = hit
-            else:
-                pending.append(job)
-
         def finished(relative: str, result: Result, pickled: Optional[bytes] = None) -> None:
             results[relative] = result
             if cache is not None:
@@ -158,19 +160,32 @@ def _facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: int,
             if progress is not None:
                 progress(len(results), total)
 
-        if progress is not None:
-            progress(len(results), total)
+        def load_cached() -> None:
+            for relative in cached:
+                hit = cache.lookup(relative, keys[relative])  # type: ignore[union-attr]
+                if hit is None:  # unusable after all
+                    pending.append(sources[relative])
+                else:
+                    results[relative] = hit
+            if progress is not None:
+                progress(len(results), total)
+            meanwhile()
+
         jobs = max(1, jobs or os.cpu_count() or 1)
-        if jobs > 1 and len(pending) >= _PARALLEL_THRESHOLD:
-            _parse_in_workers(pending, jobs, finished)
+        if jobs > 1 and pending and (len(pending) >= _PARALLEL_THRESHOLD
+                                     or len(cached) >= _PARALLEL_THRESHOLD):
+            in_workers = list(pending)
+            pending.clear()
+            _parse_in_workers(in_workers, jobs, finished, meanwhile=load_cached)
         else:
-            unswept = 0
-            for job in pending:
-                finished(job[0], _parse_job(job))
-                unswept += len(job[1])
-                if unswept >= _SWEEP_EVERY_BYTES:
-                    gc.collect(0)  # bounds the cycles a huge project leaves while paused
-                    unswept = 0
+            load_cached()
+        unswept = 0
+        for job in pending:
+            finished(job[0], _parse_job(job))
+            unswept += len(job[1])
+            if unswept >= _SWEEP_EVERY_BYTES:
+                gc.collect(0)  # bounds the cycles a huge project leaves while paused
+                unswept = 0
         # The facts are immutable and live until the scan ends: keep the collector from
         # walking their millions of objects again during the analysis (measured on a
         # warm Django scan: the first collections after parsing took 0.84 s, then 0.03 s).
@@ -181,16 +196,20 @@ def _facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: int,
     return modules, errors
 
 
-def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., None]) -> None:
+def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., None],
+                      meanwhile: Callable[[], None] = lambda: None) -> None:
     """Parse in a process pool, biggest files first so no worker is left with a long
-    file at the end; small files travel in batches to save round trips. Results arrive
-    in completion order; parse_all puts them back in path order. Whatever the pool could
-    not deliver is parsed here, so the scan always ends."""
+    file at the end; small files travel in batches to save round trips. meanwhile()
+    runs here once the work is handed out (and at the latest before returning).
+    Results arrive in completion order; parse_all puts them back in path order.
+    Whatever the pool could not deliver is parsed here, so the scan always ends."""
     remaining = {job[0]: job for job in pending}
     chunks = _balanced_chunks(pending, jobs)
+    waiting = [meanwhile]
     try:
         with ProcessPoolExecutor(max_workers=min(jobs, len(chunks))) as pool:
             futures = [pool.submit(_parse_chunk, chunk) for chunk in chunks]
+            waiting.pop()()
             for future in as_completed(futures):
                 try:
                     parsed = future.result()
@@ -204,6 +223,8 @@ def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., Non
                         finished(relative, pickle.loads(pickled), pickled)
     except (BrokenProcessPool, OSError):
         pass  # a worker was killed, or no pool can start here (no /dev/shm)
+    if waiting:
+        waiting.pop()()
     for job in remaining.values():
         finished(job[0], _parse_job(job))
 

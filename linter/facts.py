@@ -15,7 +15,7 @@ import libcst as cst
 from nilcheck.linter.ir import (
     Attr, Bind, Block, Call, CallExpr, ClassAttr, ClassFacts, Exit, Expr, FalsyConst,
     FunctionFacts, If, ImportFacts, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Opaque,
-    Param, Read, Store, Super, Try, dotted,
+    Param, Read, Store, Super, Try, dotted, walk_nodes,
 )
 from nilcheck.linter.positions import start_positions
 
@@ -135,6 +135,7 @@ class ModuleConverter:
             functions=tuple(self.functions), global_values=tuple(self.global_values),
             toplevel=top, main_block=main_facts, decorated=tuple(self.decorated),
             positioned=self.positions is not None,
+            stored_attrs=_stored_attrs(self.functions, top, main_facts),
         )
 
     # ------------------------------------------------------------ statements
@@ -760,6 +761,16 @@ class ModuleConverter:
 
 
 # ---------------------------------------------------------------- small CST helpers
+
+
+def _stored_attrs(functions: List[FunctionFacts], *specials: Optional[FunctionFacts]
+                  ) -> Tuple[str, ...]:
+    """Attribute names stored in the functions the index keeps: of several defs with one
+    qualname, the last (see ProjectIndex)."""
+    kept = {function.qualname: function for function in functions}
+    kept.update((special.qualname, special) for special in specials if special is not None)
+    return tuple(sorted({node.target.attr for function in kept.values()
+                         for node in walk_nodes(function.body) if isinstance(node, Store)}))
 
 
 def _is_main_guard(stmt) -> bool:

@@ -11,7 +11,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 from nilcheck.linter.models import PLAIN_BASES
 from nilcheck.linter.ir import (
-    Bind, ClassFacts, FunctionFacts, If, Loop, ModuleFacts, Name, NoneConst, Store, Try,
+    Bind, ClassFacts, FunctionFacts, ModuleFacts, Name, NoneConst, Store, walk_nodes,
 )
 
 class ProjectIndex:
@@ -177,21 +177,3 @@ class ProjectIndex:
 
 def _is_name(expr, name: str) -> bool:
     return isinstance(expr, Name) and expr.id == name
-
-
-def walk_nodes(block) -> Iterable:
-    """Every node of a block, nested ones included, in source order."""
-    for node in block:
-        yield node
-        if isinstance(node, If):
-            yield from walk_nodes(node.body)
-            yield from walk_nodes(node.orelse)
-        elif isinstance(node, Loop):
-            yield from walk_nodes(node.body)
-            yield from walk_nodes(node.orelse)
-        elif isinstance(node, Try):
-            yield from walk_nodes(node.body)
-            for handler in node.handlers:
-                yield from walk_nodes(handler)
-            yield from walk_nodes(node.orelse)
-            yield from walk_nodes(node.final)

@@ -226,6 +226,10 @@ class ModuleFacts:
     # unique per node and stable for the same bytes; analyse, then extract again with
     # positions the files a report shows.
     positioned: bool = True
+    # Attribute names this module's code assigns (`x.attr = ...`), in any function the
+    # index keeps: what the resolver's late-field candidates are drawn from, summed up
+    # here so that the analysis need not walk every body of the project.
+    stored_attrs: Tuple[str, ...] = ()
 
 
 def dotted(expr: Expr) -> Optional[str]:
@@ -236,3 +240,21 @@ def dotted(expr: Expr) -> Optional[str]:
         base = dotted(expr.base)
         return f"{base}.{expr.attr}" if base else None
     return None
+
+
+def walk_nodes(block):
+    """Every node of a block, nested ones included, in source order."""
+    for node in block:
+        yield node
+        if isinstance(node, If):
+            yield from walk_nodes(node.body)
+            yield from walk_nodes(node.orelse)
+        elif isinstance(node, Loop):
+            yield from walk_nodes(node.body)
+            yield from walk_nodes(node.orelse)
+        elif isinstance(node, Try):
+            yield from walk_nodes(node.body)
+            for handler in node.handlers:
+                yield from walk_nodes(handler)
+            yield from walk_nodes(node.orelse)
+            yield from walk_nodes(node.final)

@@ -81,10 +81,8 @@ class Resolver:
     def _stored_attrs(self) -> FrozenSet[str]:
         """Attribute names assigned anywhere: only those can be late fields."""
         names = set()
-        for _, function in self.index.functions.values():
-            for node in walk_nodes(function.body):
-                if isinstance(node, Store):
-                    names.add(node.target.attr)
+        for module in self.index.modules.values():
+            names.update(module.stored_attrs)
         for _, klass in self.index.classes.values():
             names.update(name for name, _ in klass.attrs)
         return frozenset(names)

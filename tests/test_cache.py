@@ -117,9 +117,9 @@ def test_parallel_findings_identical_to_serial(project, monkeypatch):
     used_workers = []
     original = engine._parse_in_workers
 
-    def spy(pending, jobs, finished):
+    def spy(pending, jobs, finished, **kwargs):
         used_workers.append((len(pending), jobs))
-        return original(pending, jobs, finished)
+        return original(pending, jobs, finished, **kwargs)
 
     monkeypatch.setattr(engine, "_parse_in_workers", spy)
     serial = run(project, jobs=1, use_cache=False)
@@ -468,3 +468,21 @@ def test_damaged_outcome_is_a_miss(project, parses, unpickled, damage):
     unpickled.clear()
     assert run(project) == expected
     assert parses == [] and len(unpickled) == FILLERS + 6
+
+
+def test_edited_file_is_parsed_in_a_worker_while_the_rest_loads(project, monkeypatch):
+    cold = run(project, jobs=2)
+    used_workers = []
+    original = engine._parse_in_workers
+
+    def spy(pending, jobs, finished, **kwargs):
+        used_workers.append(sorted(job[0] for job in pending))
+        return original(pending, jobs, finished, **kwargs)
+
+    monkeypatch.setattr(engine, "_parse_in_workers", spy)
+    edited = project / "cri" / "filler_11.py"
+    edited.write_text(edited.read_text() + "\ndef added():\n    return 1\n", encoding="utf-8")
+    assert run(project, jobs=2) == cold
+    assert used_workers == [["cri/filler_11.py"]]
+    assert run(project, jobs=1) == cold  # and the pack has its facts
+    assert used_workers == [["cri/filler_11.py"]]
