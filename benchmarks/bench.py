@@ -8,8 +8,10 @@ directory (default `$XDG_CACHE_HOME/nilcheck/bench`); only its `django/` package
 scanned, copied under a directory with its own pyproject.toml so nothing around it
 becomes part of the project. Every nilcheck run is a fresh `nilcheck scan --exit-zero
 --quiet` subprocess; times are the median of --repeat runs, wall clock and CPU
-(user + sys of the run and its workers). Other load on the machine inflates both, so the
-load average is printed with the results.
+(user + sys of the run and its workers). Parse-only and the two cold runs take turns
+round by round, and their ratios are medians of the ratios within a round, so that the
+host's drift in speed affects both sides of a ratio alike. Other load on the machine
+inflates the times, so the load average is printed with the results.
 """
 from __future__ import annotations
 
@@ -158,10 +160,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pressure_start = _cpu_pressure()
 
     measures: Dict[str, Measure] = {}
-    measures["parse"] = measure_parse_only(corpus, args.repeat)
-    measures["cold1"] = measure(corpus, ["--jobs", "1", "--no-cache"], args.repeat, "cold1")
-    measures["coldN"] = measure(corpus, ["--jobs", str(args.jobs), "--no-cache"], args.repeat,
-                                "coldN")
+    # Parse-only and the cold runs take turns, round by round: the host's speed drifts
+    # by tens of percent over minutes, and the targets are ratios of these three.
+    for name in ("parse", "cold1", "coldN"):
+        measures[name] = Measure(name)
+    for index in range(args.repeat):
+        measures["parse"].runs.append(parse_only_run(corpus))
+        _show("parse-only", index, measures["parse"].runs[-1])
+        measures["cold1"].runs.append(run_nilcheck(corpus, ["--jobs", "1", "--no-cache"]))
+        _show("cold1", index, measures["cold1"].runs[-1])
+        measures["coldN"].runs.append(run_nilcheck(corpus, ["--jobs", str(args.jobs),
+                                                            "--no-cache"]))
+        _show("coldN", index, measures["coldN"].runs[-1])
     shutil.rmtree(corpus / ".nilcheck_cache", ignore_errors=True)
     run_nilcheck(corpus, [])  # fill the cache
     measures["warm"] = measure(corpus, [], args.repeat, "warm")
@@ -291,21 +301,20 @@ def measure(corpus: Path, options: Sequence[str], repeat: int, name: str,
         if before is not None:
             before(index)
         result.runs.append(run_nilcheck(corpus, options))
-        print(f"  {name:<12} run {index + 1}: {result.runs[-1].wall:7.2f} s wall "
-              f"{result.runs[-1].cpu:7.2f} s CPU", flush=True)
+        _show(name, index, result.runs[-1])
     return result
 
 
-def measure_parse_only(corpus: Path, repeat: int) -> Measure:
-    result = Measure("parse")
-    for index in range(repeat):
-        output = subprocess.run([sys.executable, "-c", PARSE_ONLY, str(corpus)], check=True,
-                                capture_output=True, text=True).stdout
-        wall, cpu = (float(value) for value in output.split()[-2:])
-        result.runs.append(Run(wall, cpu, float("nan")))
-        print(f"  {'parse-only':<12} run {index + 1}: {wall:7.2f} s wall {cpu:7.2f} s CPU",
-              flush=True)
-    return result
+def _show(name: str, index: int, run: Run) -> None:
+    print(f"  {name:<12} run {index + 1}: {run.wall:7.2f} s wall {run.cpu:7.2f} s CPU",
+          flush=True)
+
+
+def parse_only_run(corpus: Path) -> Run:
+    output = subprocess.run([sys.executable, "-c", PARSE_ONLY, str(corpus)], check=True,
+                            capture_output=True, text=True).stdout
+    wall, cpu = (float(value) for value in output.split()[-2:])
+    return Run(wall, cpu, float("nan"))
 
 
 def measure_pylint(cache_dir: Path, corpus: Path) -> Optional[Measure]:
@@ -356,9 +365,10 @@ def report(measures: Dict[str, Measure], scaling: Dict[int, Measure],
     rows = [
         ("libcst parse only, 1 process", parse, "", "", ""),
         ("nilcheck cold --jobs 1", cold1, "<= 1.3x parse-only",
-         _check(cold1.wall / parse.wall, 1.3, "x parse"), f"{cold1.cpu / parse.cpu:.2f}x"),
+         _check(_paired(cold1, parse, "wall"), 1.3, "x parse"),
+         f"{_paired(cold1, parse, 'cpu'):.2f}x"),
         (f"nilcheck cold --jobs {jobs}", coldn, ">= 1.7x faster than --jobs 1",
-         _check(cold1.wall / coldn.wall, 1.7, "x faster", at_least=True), ""),
+         _check(_paired(cold1, coldn, "wall"), 1.7, "x faster", at_least=True), ""),
         ("nilcheck warm (nothing changed)", warm, "<= 5% of cold",
          _check(100 * warm.wall / coldn.wall, 5, "% of cold"),
          f"{100 * warm.cpu / coldn.cpu:.1f}%"),
@@ -399,6 +409,12 @@ def report(measures: Dict[str, Measure], scaling: Dict[int, Measure],
                           for name, seconds in breakdown.items())
         text += f"\n\nCPU per stage, cold, one process: {parts}"
     return text
+
+
+def _paired(numerator: Measure, denominator: Measure, attribute: str) -> float:
+    """Median over rounds of the ratio of runs taken in the same round."""
+    return statistics.median(getattr(a, attribute) / getattr(b, attribute)
+                             for a, b in zip(numerator.runs, denominator.runs))
 
 
 def _check(value: float, limit: float, unit: str, at_least: bool = False) -> str:

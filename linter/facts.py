@@ -513,27 +513,34 @@ class ModuleConverter:
         return value
 
     def _expr(self, node, out: List, awaited: bool) -> Expr:
-        if type(node) is cst.Name:
+        kind = type(node)  # the tests below are exclusive: their order is by frequency
+        if kind is cst.Name:
             if node.value == "None":
                 return _NONE
             if node.value == "False":
                 return _FALSY
             alias = self.scope.aliases.get(node.value)
             return alias if alias is not None else self.name(node.value)
-        if type(node) is cst.Attribute:
+        if kind is cst.Attribute:
             base = self.expr(node.value, out)
             if isinstance(base, Attr):
                 out.append(Read(base, *self.pos(node)))
             return self.attr(base, node.attr.value)
-        if type(node) is cst.Call:
+        if kind is cst.Call:
             return self.call(node, out, awaited)
-        if type(node) is cst.Await:
+        if kind is cst.SimpleString:
+            # An empty literal is at most 8 characters (`rb""""""`): spare the others
+            # the evaluation (a compile() each).
+            return _FALSY if len(node.value) <= 8 and _string_value(node) == "" else _OPAQUE
+        if kind is cst.Integer:
+            return _FALSY if node.value in ("0", "0x0", "0o0", "0b0") else _OPAQUE
+        if kind is cst.Await:
             if type(node.expression) is cst.Call:
                 self.call(node.expression, out, awaited=True)
                 return _OPAQUE
             self.expr(node.expression, out, deref=True)
             return _OPAQUE
-        if type(node) is cst.Subscript:
+        if kind is cst.Subscript:
             self.expr(node.value, out, deref=True)
             for element in node.slice:
                 inner = element.slice
@@ -544,7 +551,7 @@ class ModuleConverter:
                         if part is not None:
                             self.expr(part, out)
             return _OPAQUE
-        if type(node) is cst.BooleanOperation:
+        if kind is cst.BooleanOperation:
             self.expr(node.left, out)
             truthy, falsy = self.facts(node.left)
             right: List = []
@@ -554,7 +561,7 @@ class ModuleConverter:
             else:
                 out.append(If(truthy, falsy, (), tuple(right)))
             return _OPAQUE
-        if type(node) is cst.IfExp:
+        if kind is cst.IfExp:
             self.expr(node.test, out)
             truthy, falsy = self.facts(node.test)
             body: List = []
@@ -563,52 +570,46 @@ class ModuleConverter:
             self.expr(node.orelse, orelse)
             out.append(If(truthy, falsy, tuple(body), tuple(orelse)))
             return _OPAQUE
-        if type(node) is cst.Lambda:
+        if kind is cst.Lambda:
             return self.lambda_def(node)
-        if type(node) is cst.NamedExpr:
+        if kind is cst.NamedExpr:
             value = self.expr(node.value, out)
             if type(node.target) is cst.Name:
                 self.bind_name(node.target.value, value, self.pos(node)[0], out)
             return value
-        if type(node) in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
+        if kind in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
             return self.comprehension(node, out)
-        if type(node) in (cst.Tuple, cst.List, cst.Set):
+        if kind in (cst.Tuple, cst.List, cst.Set):
             for element in node.elements:
                 self.expr(element.value, out)
             return _OPAQUE if node.elements else _FALSY
-        if type(node) is cst.Integer and node.value in ("0", "0x0", "0o0", "0b0"):
-            return _FALSY
-        # An empty literal is at most 8 characters (`rb""""""`): spare the others the
-        # evaluation (a compile() each).
-        if type(node) is cst.SimpleString and len(node.value) <= 8 and _string_value(node) == "":
-            return _FALSY
-        if type(node) is cst.Dict:
+        if kind is cst.Dict:
             for element in node.elements:
                 if type(element) is cst.DictElement:
                     self.expr(element.key, out)
                 self.expr(element.value, out)
             return _OPAQUE if node.elements else _FALSY
-        if type(node) is cst.StarredElement:
+        if kind is cst.StarredElement:
             self.expr(node.value, out)
             return _OPAQUE
-        if type(node) is cst.BinaryOperation:
+        if kind is cst.BinaryOperation:
             self.expr(node.left, out)
             self.expr(node.right, out)
             return _OPAQUE
-        if type(node) is cst.UnaryOperation:
+        if kind is cst.UnaryOperation:
             self.expr(node.expression, out)
             return _OPAQUE
-        if type(node) is cst.Comparison:
+        if kind is cst.Comparison:
             self.expr(node.left, out)
             for target in node.comparisons:
                 self.expr(target.comparator, out)
             return _OPAQUE
-        if type(node) is cst.FormattedString:
+        if kind is cst.FormattedString:
             for part in node.parts:
                 if type(part) is cst.FormattedStringExpression:
                     self.expr(part.expression, out)
             return _OPAQUE
-        if type(node) in (cst.Yield,):
+        if kind in (cst.Yield,):
             if isinstance(node.value, cst.BaseExpression):
                 self.expr(node.value, out)
             elif node.value is not None:
