@@ -2,6 +2,7 @@
 entry points. The fixture projects test the stages together."""
 from __future__ import annotations
 
+import pickle
 import textwrap
 from pathlib import Path
 
@@ -122,6 +123,41 @@ def test_facts_record_reads_stores_and_alias_substitution():
     # `h.send` is a read of self.host at the line of the dereference.
     assert Read(Attr(Name("self"), "host"), 8, 9) in reads
     assert any(isinstance(n, Bind) and n.name == "h" for n in notify.body)
+
+
+def test_facts_without_positions_number_sites_and_keep_the_rest():
+    source = """
+        class Api:
+            def notify(self):
+                self.host.send(self.host)
+        """
+    positioned = facts_of(source)
+    sites = extract(cst.parse_module(textwrap.dedent(source)), "pkg.mod", "pkg/mod.py", False,
+                    positioned=False)
+    assert positioned.positioned and not sites.positioned
+    reads = [n for n in function(sites, "Api.notify").body if isinstance(n, Read)]
+    assert len(reads) == 2 and len({(r.line, r.column) for r in reads}) == 2  # distinct
+    strip = lambda body: [type(n).__name__ for n in body]  # noqa: E731
+    assert strip(function(sites, "Api.notify").body) == \
+        strip(function(positioned, "Api.notify").body)
+    assert sites.stored_attrs == positioned.stored_attrs == ()
+
+
+def test_function_bodies_stay_pickled_until_read():
+    module = facts_of("""
+        class Api:
+            def start(self):
+                self.host = object()
+                self.host.run()
+        """)
+    loaded = pickle.loads(pickle.dumps(module))
+    start = function(loaded, "Api.start")
+    assert "_pickled_body" in start.__dict__  # not unpickled by loading the module
+    assert start.body == function(module, "Api.start").body
+    assert "_pickled_body" not in start.__dict__
+    assert loaded == module and module == loaded
+    assert hash(start) == hash(function(module, "Api.start"))
+    assert loaded.stored_attrs == ("host",)
 
 
 def test_facts_guards_become_branch_facts():
