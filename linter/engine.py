@@ -1,8 +1,10 @@
 """Runs the analysis stages over a project and returns findings.
 
 discovery (config/discovery.py, done by the caller) -> parsing into per-module facts
-(parallel) -> project index -> resolution and contextual call graph -> ordering
-analysis from the entry points -> findings.
+without positions (parallel, cached) -> the whole program (program.py: project index ->
+resolution and contextual call graph -> ordering analysis from the entry points ->
+findings) -> the files the findings show extracted again with positions, and the whole
+program re-run. When no file and no setting changed, the cached outcome is the result.
 """
 from __future__ import annotations
 
