@@ -8,8 +8,8 @@ directory (default `$XDG_CACHE_HOME/nilcheck/bench`); only its `django/` package
 scanned, copied under a directory with its own pyproject.toml so nothing around it
 becomes part of the project. Every nilcheck run is a fresh `nilcheck scan --exit-zero
 --quiet` subprocess; times are the median of --repeat runs, wall clock and CPU
-(user + sys of the run and its workers). Parse-only and the two cold runs take turns
-round by round, and their ratios are medians of the ratios within a round, so that the
+(user + sys of the run and its workers). Parse-only, the two cold runs and pylint take
+turns round by round, and their ratios are medians of the ratios within a round, so that the
 host's drift in speed affects both sides of a ratio alike. Other load on the machine
 inflates the times, so the load average is printed with the results.
 """
@@ -164,6 +164,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # by tens of percent over minutes, and the targets are ratios of these three.
     for name in ("parse", "cold1", "coldN"):
         measures[name] = Measure(name)
+    pylint: Optional[Measure] = None
+    python = pylint_python(args.cache_dir) if args.with_pylint else None
+    if python is not None:
+        pylint = Measure("pylint")
     for index in range(args.repeat):
         measures["parse"].runs.append(parse_only_run(corpus))
         _show("parse-only", index, measures["parse"].runs[-1])
@@ -172,6 +176,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         measures["coldN"].runs.append(run_nilcheck(corpus, ["--jobs", str(args.jobs),
                                                             "--no-cache"]))
         _show("coldN", index, measures["coldN"].runs[-1])
+        if pylint is not None:
+            pylint.runs.append(pylint_run(python, corpus))
+            _show("pylint", index, pylint.runs[-1])
     shutil.rmtree(corpus / ".nilcheck_cache", ignore_errors=True)
     run_nilcheck(corpus, [])  # fill the cache
     measures["warm"] = measure(corpus, [], args.repeat, "warm")
@@ -202,10 +209,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             scaling[factor] = measure(copy, ["--jobs", "1", "--no-cache"], args.repeat,
                                       f"cold1 {factor}x")
             shutil.rmtree(copy)
-
-    pylint: Optional[Measure] = None
-    if args.with_pylint:
-        pylint = measure_pylint(args.cache_dir, corpus)
 
     breakdown = None if args.no_breakdown else stage_breakdown(corpus)
     print(f"load average after: {_load()}; {_pressure_since(pressure_start)}\n")
@@ -317,7 +320,8 @@ def parse_only_run(corpus: Path) -> Run:
     return Run(wall, cpu, float("nan"))
 
 
-def measure_pylint(cache_dir: Path, corpus: Path) -> Optional[Measure]:
+def pylint_python(cache_dir: Path) -> Optional[Path]:
+    """The Python of a venv with the pinned pylint, made on first use; None if it cannot be."""
     venv = cache_dir / f"pylint-{PYLINT_VERSION}"
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not python.exists():
@@ -329,7 +333,10 @@ def measure_pylint(cache_dir: Path, corpus: Path) -> Optional[Measure]:
             print(f"pylint not installable, skipped: {error}")
             shutil.rmtree(venv, ignore_errors=True)
             return None
-    result = Measure("pylint")
+    return python
+
+
+def pylint_run(python: Path, corpus: Path) -> Run:
     started = time.perf_counter()
     # pylint exits non-zero when it reports anything; only a crash (bit 1, 32) matters.
     process = subprocess.run([str(python), "-m", "pylint", "--disable=all", "--enable=W0201",
@@ -337,11 +344,8 @@ def measure_pylint(cache_dir: Path, corpus: Path) -> Optional[Measure]:
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.perf_counter() - started
     if process.returncode & (1 | 32):
-        print(f"pylint failed ({process.returncode}): {process.stderr[-2000:]}")
-        return None
-    result.runs.append(Run(wall, float("nan"), float("nan")))
-    print(f"  {'pylint':<12} run 1: {wall:7.2f} s", flush=True)
-    return result
+        raise SystemExit(f"pylint failed ({process.returncode}): {process.stderr[-2000:]}")
+    return Run(wall, float("nan"), float("nan"))
 
 
 def stage_breakdown(corpus: Path) -> Optional[Dict[str, float]]:
@@ -398,10 +402,10 @@ def report(measures: Dict[str, Measure], scaling: Dict[int, Measure],
                      f"{_check(growth, 1.15, 'x linear')} | "
                      f"{scaling[factor].cpu / (factor * base.cpu):.2f}x |")
     if pylint is not None:
-        lines.append(f"| pylint {PYLINT_VERSION} W0201 -j 1 (1 run) | {pylint.wall:.2f} | | "
+        lines.append(f"| pylint {PYLINT_VERSION} W0201 -j 1 | {pylint.wall:.2f} | | "
                      f"nilcheck cold (default: --jobs {jobs}) >= 3x faster | "
-                     f"{_check(pylint.wall / coldn.wall, 3, 'x faster', at_least=True)} | "
-                     f"--jobs 1: {pylint.wall / cold1.wall:.2f}x faster |")
+                     f"{_check(_paired(pylint, coldn, 'wall'), 3, 'x faster', at_least=True)}"
+                     f" | --jobs 1: {_paired(pylint, cold1, 'wall'):.2f}x faster |")
     text = "\n".join(lines)
     if breakdown:
         total = sum(breakdown.values())
@@ -419,7 +423,7 @@ def _paired(numerator: Measure, denominator: Measure, attribute: str) -> float:
 
 def _check(value: float, limit: float, unit: str, at_least: bool = False) -> str:
     met = value >= limit if at_least else value <= limit
-    return f"{value:.2f}{unit}: {'met' if met else 'NOT met'}"
+    return f"{value:.3f}{unit}: {'met' if met else 'NOT met'}"
 
 
 def _cpu(item: Measure) -> str:
