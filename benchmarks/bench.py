@@ -45,6 +45,9 @@ from pathlib import Path
 import libcst
 from nilcheck.linter.discovery import discover_files
 files, _ = discover_files(Path(sys.argv[1]))
+if len(sys.argv) > 2:  # "k/n": the k-th of n shares, dealt biggest file first
+    k, n = (int(part) for part in sys.argv[2].split("/"))
+    files = sorted(files, key=lambda path: -path.stat().st_size)[k::n]
 sys.setrecursionlimit(20000)
 started, cpu = time.perf_counter(), time.process_time()
 for path in files:
@@ -162,7 +165,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     measures: Dict[str, Measure] = {}
     # Everything whose ratio is a target runs once per round, so that the host's drift in
     # speed (tens of percent over minutes) hits both sides of a ratio alike.
-    for name in ("parse", "cold1", "coldN", "warm", "changed"):
+    for name in ("parse", "parseN", "cold1", "coldN", "warm", "changed"):
         measures[name] = Measure(name)
     pylint: Optional[Measure] = None
     python = pylint_python(args.cache_dir) if args.with_pylint else None
@@ -174,6 +177,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for index in range(args.repeat):
             measures["parse"].runs.append(parse_only_run(corpus))
             _show("parse-only", index, measures["parse"].runs[-1])
+            measures["parseN"].runs.append(parallel_parse_only_run(corpus, args.jobs))
+            _show(f"parse-only{args.jobs}", index, measures["parseN"].runs[-1])
             for name, options in (("cold1", ["--jobs", "1", "--no-cache"]),
                                   ("coldN", ["--jobs", str(args.jobs), "--no-cache"])):
                 measures[name].runs.append(run_nilcheck(corpus, options))
@@ -326,6 +331,22 @@ def parse_only_run(corpus: Path) -> Run:
     return Run(wall, cpu, float("nan"))
 
 
+def parallel_parse_only_run(corpus: Path, processes: int) -> Run:
+    """libcst parse-only in `processes` processes at once, each on its share of the files:
+    how well this machine runs two busy processes, the ceiling of any speedup."""
+    started = time.perf_counter()
+    children = [subprocess.Popen([sys.executable, "-c", PARSE_ONLY, str(corpus),
+                                  f"{index}/{processes}"], stdout=subprocess.PIPE, text=True)
+                for index in range(processes)]
+    cpu = 0.0
+    for child in children:
+        output, _ = child.communicate()
+        if child.returncode != 0:
+            raise SystemExit(f"parallel parse-only failed ({child.returncode})")
+        cpu += float(output.split()[-1])
+    return Run(time.perf_counter() - started, cpu, float("nan"))
+
+
 def pylint_python(cache_dir: Path) -> Optional[Path]:
     """The Python of a venv with the pinned pylint, made on first use; None if it cannot be."""
     venv = cache_dir / f"pylint-{PYLINT_VERSION}"
@@ -377,6 +398,9 @@ def report(measures: Dict[str, Measure], scaling: Dict[int, Measure],
         ("nilcheck cold --jobs 1", cold1, "<= 1.3x parse-only",
          _check(_paired(cold1, parse, "wall"), 1.3, "x parse"),
          f"CPU: {_paired(cold1, parse, 'cpu'):.2f}x"),
+        (f"libcst parse only, {jobs} processes", measures["parseN"], "", "",
+         f"{_paired(parse, measures['parseN'], 'wall'):.3f}x faster than 1 process: "
+         f"this machine's ceiling"),
         (f"nilcheck cold --jobs {jobs}", coldn, ">= 1.7x faster than --jobs 1",
          _check(_paired(cold1, coldn, "wall"), 1.7, "x faster", at_least=True), ""),
         ("nilcheck warm (nothing changed)", warm, "<= 5% of cold",
