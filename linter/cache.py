@@ -130,15 +130,9 @@ class FactsCache:
     def lookup_outcome(self, key: bytes, file_keys: Dict[str, bytes]) -> Optional[object]:
         """The outcome stored under key, or None. A hit keeps every file's entry too:
         the next scan that changes one file needs the others."""
-        entry = self._loaded.get(_OUTCOME)
-        try:
-            stored_key, blob = entry  # type: ignore[misc]
-            if stored_key != key:
-                return None
-            outcome = pickle.loads(blob)
-        except Exception:  # noqa: BLE001 - a missing or unloadable entry is a miss
+        outcome = self._load(_OUTCOME, key)
+        if outcome is None:
             return None
-        self._current[_OUTCOME] = entry
         for relative, file_key in file_keys.items():
             stored = self._loaded.get(relative)
             if stored is not None and stored[0] == file_key:
@@ -156,18 +150,23 @@ class FactsCache:
 
     def lookup(self, relative: str, key: bytes) -> Optional[Result]:
         """The cached result for relative under key, or None. A hit is kept for save()."""
-        entry = self._loaded.get(relative)
+        return self._load(relative, key, lambda result: _belongs_to(result, relative))
+
+    def _load(self, slot: str, key: bytes, usable=lambda value: True) -> Optional[object]:
+        """The value stored in slot under key, if it unpickles and is usable; a hit is
+        kept for save()."""
+        entry = self._loaded.get(slot)
         try:
             stored_key, blob = entry  # type: ignore[misc]
             if stored_key != key:
                 return None
-            result = pickle.loads(blob)
+            value = pickle.loads(blob)
         except Exception:  # noqa: BLE001 - a missing or unloadable entry is a miss
             return None
-        if not _belongs_to(result, relative):
+        if not usable(value):
             return None
-        self._current[relative] = entry
-        return result
+        self._current[slot] = entry
+        return value
 
     def store(self, relative: str, key: bytes, result: Result,
               pickled: Optional[bytes] = None) -> None:

@@ -56,7 +56,7 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
     outcome = cache.lookup_outcome(outcome_key, keys) if outcome_key else None
     if outcome is None:
         # While workers parse, import the whole-program stages.
-        modules, errors = _facts(sources, unreadable, settings.jobs, cache, keys, progress,
+        modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys, progress,
                                  meanwhile=_program)
         findings = _positioned_findings(settings, root, modules, sources, cache, keys)
         outcome = (findings, sorted(errors, key=lambda e: e.sort_key))
@@ -128,26 +128,16 @@ def read_sources(root: Path, files: Sequence[Path]
     return sources, unreadable
 
 
-def parse_all(root: Path, files: Sequence[Path], jobs: int, cache: Optional[FactsCache],
-              progress: Optional[Progress] = None) -> Tuple[List[ModuleFacts], List[FileError]]:
-    """The facts of every file (unpositioned unless the cache has them positioned) and
-    the errors, in path order."""
-    with _paused_gc():
-        sources, unreadable = read_sources(root, files)
-    keys = {relative: cache.entry_key(relative, name, is_package, source)
-            for relative, (_, source, name, is_package) in sources.items()} if cache else {}
-    return _facts(sources, unreadable, jobs, cache, keys, progress)
-
-
-def _facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: int,
-           cache: Optional[FactsCache], keys: Dict[str, bytes],
-           progress: Optional[Progress], meanwhile: Callable[[], object] = lambda: None,
-           ) -> Tuple[List[ModuleFacts], List[FileError]]:
-    """From the cache when the file's bytes (and nilcheck) are unchanged, else parsed
-    without positions: in worker processes when there are enough files to parse, or
-    when there are enough cached facts to load here meanwhile (an edit to one file:
-    the worker imports libcst and parses while this process loads the rest, and calls
-    meanwhile())."""
+def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: int,
+               cache: Optional[FactsCache], keys: Dict[str, bytes],
+               progress: Optional[Progress] = None,
+               meanwhile: Callable[[], object] = lambda: None,
+               ) -> Tuple[List[ModuleFacts], List[FileError]]:
+    """The facts of every file and the errors, in path order: from the cache when the
+    file's bytes (and nilcheck) are unchanged, else parsed without positions. Parsing
+    goes to worker processes when there are enough files to parse, or enough cached
+    facts to load here meanwhile (after an edit to one file, the worker imports libcst
+    and parses while this process loads the rest and calls meanwhile())."""
     results: Dict[str, Result] = dict(unreadable)
     total = len(sources) + len(unreadable)
     cached = [relative for relative in sources
@@ -203,7 +193,7 @@ def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., Non
     """Parse in a process pool, biggest files first so no worker is left with a long
     file at the end; small files travel in batches to save round trips. meanwhile()
     runs here once the work is handed out (and at the latest before returning).
-    Results arrive in completion order; parse_all puts them back in path order.
+    Results arrive in completion order; load_facts puts them back in path order.
     Whatever the pool could not deliver is parsed here, so the scan always ends."""
     remaining = {job[0]: job for job in pending}
     chunks = _balanced_chunks(pending, jobs)

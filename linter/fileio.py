@@ -10,7 +10,13 @@ from typing import List
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write text (UTF-8) to path so readers see the old file or the new one, never half.
+    """Write text (UTF-8, newlines as given) to path; see write_bytes_atomic."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write data to path so readers see the old file or the new one, never half, and
+    keep the file's mode (a new file gets the usual default).
 
     The temporary file lives in the same directory, because os.replace is atomic only
     within one filesystem. Raises OSError.
@@ -19,8 +25,8 @@ def write_text_atomic(path: Path, text: str) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp creates 0600; give the file the mode it had, or the usual default.

@@ -26,8 +26,6 @@ everything else in the file (comments, formatting) is reproduced byte for byte.
 from __future__ import annotations
 
 import difflib
-import os
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +40,7 @@ from libcst.metadata import (
     PositionProvider,
 )
 
+from nilcheck.linter.fileio import write_bytes_atomic
 from nilcheck.linter.ftypes import Finding
 from nilcheck.linter.discovery import module_name_for
 
@@ -259,27 +258,6 @@ def unified_diff(rel: str, before: bytes, after: bytes) -> str:
         else:
             out.append(line)
     return "".join(out)
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write data so that readers see the old file or the new one, keeping its mode."""
-    path = Path(path)
-    mode = os.stat(path).st_mode & 0o7777
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                             dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
 
 
 # ---------------------------------------------------------------- planning

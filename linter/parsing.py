@@ -22,7 +22,6 @@ import re
 import sys
 import tokenize
 import warnings
-from pathlib import Path
 from typing import List, Optional, Tuple, TypeVar, Union
 
 import libcst as cst
@@ -68,19 +67,6 @@ _STRINGS_AND_COMMENTS = re.compile(
     r'|"[^"\\\r\n]*(?:\\(?:\r\n|.)[^"\\\r\n]*)*(?:"|(?=[\r\n])|\Z)',
     re.S)
 _ALL_BRACKETS_ROUND = str.maketrans("[{]}", "(())")
-
-
-def parse_file(root: Path, path: Path, module_name: str, is_package: bool,
-               positioned: bool = True) -> ParseResult:
-    try:
-        relative = path.relative_to(root).as_posix()
-    except ValueError:
-        relative = path.as_posix()
-    try:
-        source = path.read_bytes()
-    except OSError as error:
-        return FileError(relative, 1, f"cannot read file: {error.strerror or error}")
-    return parse_source(source, relative, module_name, is_package, positioned)
 
 
 def parse_source(source: bytes, relative: str, module_name: str,

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-from nilcheck.linter.index import ProjectIndex, walk_nodes
+from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.models import (
     CONCURRENT_CALLS, CONCURRENT_REGISTRARS, NO_RETURN, NO_RETURN_ANNOTATIONS, NOT_REGISTRATIONS,
     THREAD_BASES, THREAD_FACTORIES,
 )
 from nilcheck.linter.ir import (
     Attr, Bind, Call, CallExpr, Exit, Expr, FalsyConst, If, LocalFunc, Loop, ModuleFacts,
-    Name, NoneConst, Read, Store, Super, Try, dotted,
+    Name, NoneConst, Read, Store, Super, Try, dotted, walk_nodes,
 )
 from nilcheck.linter.ordering import (
     Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RTry,

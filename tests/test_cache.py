@@ -91,6 +91,15 @@ def pack(root: Path) -> Path:
     return root / cache.CACHE_DIR_NAME / cache.PACK_NAME
 
 
+def rewrite_pack(root: Path, edit) -> None:
+    """Re-sign the pack after edit(entries) changed its entries in place."""
+    secret, fingerprint = cache.user_key(), cache.code_fingerprint()
+    directory = root / cache.CACHE_DIR_NAME
+    entries = cache._read_pack(directory, secret, fingerprint)
+    edit(entries)
+    cache._write_pack(directory, secret, fingerprint, entries)
+
+
 def test_findings_identical_without_cache_cold_and_warm(project, parses):
     uncached = run(project, use_cache=False)
     assert [f.rule for f in uncached[0]] == ["NIL001"]
@@ -157,9 +166,14 @@ def test_pack_written_from_worker_results_serves_a_warm_run(project, parses):
     assert parses == parses.positioned == []  # all served from the pack
 
 
-def test_parse_all_returns_facts_in_path_order_whatever_the_workers_do(project):
+def facts_in_workers(project: Path, files, **kwargs):
+    sources, unreadable = engine.read_sources(project, files)
+    return engine.load_facts(sources, unreadable, 2, None, {}, **kwargs)
+
+
+def test_facts_come_in_path_order_whatever_the_workers_do(project):
     files = sorted(project.rglob("*.py"), reverse=True)
-    modules, errors = engine.parse_all(project, files, jobs=2, cache=None)
+    modules, errors = facts_in_workers(project, files)
     paths = [module.path for module in modules]
     assert paths == sorted(paths) and len(paths) == FILLERS + 5
     assert [error.file for error in errors] == ["cri/broken.py"]
@@ -234,14 +248,13 @@ def test_foreign_version_pack_is_ignored(project, parses, monkeypatch):
 
 def test_entry_with_a_foreign_key_is_a_miss(project, parses):
     expected = run(project)
-    secret, fingerprint = cache.user_key(), cache.code_fingerprint()
-    directory = project / cache.CACHE_DIR_NAME
-    entries = cache._read_pack(directory, secret, fingerprint)
-    # An entry recorded under another nilcheck version has another key.
-    _, blob = entries["cri/nri_api.py"]
-    entries["cri/nri_api.py"] = (b"\0" * 32, blob)
-    del entries[cache._OUTCOME]  # else the files' entries are not even looked at
-    cache._write_pack(directory, secret, fingerprint, entries)
+
+    def foreign_key(entries):
+        # An entry recorded under another nilcheck version has another key.
+        entries["cri/nri_api.py"] = (b"\0" * 32, entries["cri/nri_api.py"][1])
+        del entries[cache._OUTCOME]  # else the files' entries are not even looked at
+
+    rewrite_pack(project, foreign_key)
     parses.clear()
     assert run(project) == expected
     assert parses == ["cri/nri_api.py"]
@@ -249,13 +262,12 @@ def test_entry_with_a_foreign_key_is_a_miss(project, parses):
 
 def test_entry_for_another_path_is_a_miss(project, parses):
     expected = run(project)
-    secret, fingerprint = cache.user_key(), cache.code_fingerprint()
-    directory = project / cache.CACHE_DIR_NAME
-    entries = cache._read_pack(directory, secret, fingerprint)
-    key, _ = entries["cri/nri_api.py"]
-    entries["cri/nri_api.py"] = (key, entries["cri/service.py"][1])
-    del entries[cache._OUTCOME]
-    cache._write_pack(directory, secret, fingerprint, entries)
+
+    def other_path(entries):
+        entries["cri/nri_api.py"] = (entries["cri/nri_api.py"][0], entries["cri/service.py"][1])
+        del entries[cache._OUTCOME]
+
+    rewrite_pack(project, other_path)
     parses.clear()
     assert run(project) == expected
     assert parses == ["cri/nri_api.py"]
@@ -389,11 +401,10 @@ def test_progress_only_on_a_terminal_outside_ci(monkeypatch):
     assert progress_for_terminal(stream=Terminal()) is None
 
 
-def test_parse_all_reports_progress_up_to_total(project):
+def test_parsing_reports_progress_up_to_total(project):
     calls = []
     files = sorted(project.rglob("*.py"))
-    engine.parse_all(project, files, jobs=2, cache=None,
-                     progress=lambda done, total: calls.append((done, total)))
+    facts_in_workers(project, files, progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (len(files), len(files))
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
 
@@ -458,12 +469,12 @@ def test_outcome_is_not_reused_under_other_settings(project, parses, unpickled):
 @pytest.mark.parametrize("damage", ["other key", "garbage"])
 def test_damaged_outcome_is_a_miss(project, parses, unpickled, damage):
     expected = run(project)
-    secret, fingerprint = cache.user_key(), cache.code_fingerprint()
-    directory = project / cache.CACHE_DIR_NAME
-    entries = cache._read_pack(directory, secret, fingerprint)
-    key, blob = entries[cache._OUTCOME]
-    entries[cache._OUTCOME] = (b"\0" * 32, blob) if damage == "other key" else (key, b"junk")
-    cache._write_pack(directory, secret, fingerprint, entries)
+
+    def damaged(entries):
+        key, blob = entries[cache._OUTCOME]
+        entries[cache._OUTCOME] = (b"\0" * 32, blob) if damage == "other key" else (key, b"junk")
+
+    rewrite_pack(project, damaged)
     parses.clear()
     unpickled.clear()
     assert run(project) == expected
