@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import textwrap
+import threading
 from pathlib import Path
 
 import libcst as cst
@@ -19,6 +20,7 @@ from nilcheck.linter.parsing import _nesting_problem, _surely_shallow
 from nilcheck.linter.positions import provider_positions, start_positions
 from nilcheck.linter.ordering import TOP, RCall, RGen, RIf, RLoop, RRead, RTry, solve, summarize
 from nilcheck.linter.resolve import Resolver
+from nilcheck.linter.stack import call_on_large_stack
 
 
 def facts_of(source: str, name: str = "pkg.mod", path: str = "pkg/mod.py"):
@@ -104,6 +106,25 @@ def test_long_literals_take_the_exact_check_and_pass_it():
 
 
 # ------------------------------------------------------------------ facts
+
+
+def test_nested_large_stack_calls_run_in_place_with_room_to_recurse():
+    # The per-file stage calls call_on_large_stack inside a batch already running on
+    # one: no thread per file, and the recursion limit still holds in the inner call.
+    def depth(n):
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    def batch():
+        outer = threading.get_ident()
+        inner = [call_on_large_stack(lambda: (threading.get_ident(), depth(5000)))
+                 for _ in range(3)]
+        return outer, inner
+
+    outer, inner = call_on_large_stack(batch)
+    assert outer != threading.get_ident()
+    assert inner == [(outer, 5000)] * 3
+    with pytest.raises(RecursionError):
+        call_on_large_stack(lambda: call_on_large_stack(lambda: depth(10**6)))
 
 
 def test_facts_record_reads_stores_and_alias_substitution():
