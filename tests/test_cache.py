@@ -453,6 +453,25 @@ def test_unchanged_project_reuses_the_last_outcome(project, parses, unpickled):
     assert len(unpickled) == FILLERS + 5
 
 
+def test_unchanged_project_scan_imports_no_parser_graph_or_ir(project):
+    # The warm path's cost is mostly imports: pin that it leaves out the heavy ones.
+    script = ("import sys\n"
+              "from nilcheck.linter.cli import main\n"
+              "sys.argv = ['nilcheck', 'scan', sys.argv[1], '--exit-zero', '--quiet']\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              "print(' '.join(sorted(sys.modules)))\n")
+    command = [sys.executable, "-c", script, str(project)]
+    env = {**os.environ, "CI": "1"}
+    cold = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    warm = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    cold_modules = set(cold.stdout.split())
+    warm_modules = set(warm.stdout.split())
+    heavy = {"libcst", "networkx", "nilcheck.linter.ir", "concurrent.futures.process",
+             "importlib.metadata"}
+    assert {"libcst", "networkx", "nilcheck.linter.ir"} <= cold_modules  # it can tell
+    assert not heavy & warm_modules, heavy & warm_modules
+
+
 def test_outcome_is_not_reused_under_other_settings(project, parses, unpickled):
     discovered = run(project)
     parses.clear()
