@@ -68,11 +68,14 @@ class ModuleConverter:
         self.decorated: List[Tuple[str, Expr]] = []
         self.scopes: List[_Scope] = []
         self._facts_memo: Dict[int, tuple] = {}
-        self._sites: Dict[cst.CSTNode, int] = {}
+        # By id(): the tree is alive throughout, and libcst's __hash__ is Python code.
+        self._sites: Dict[int, int] = {}
         # One object per distinct name and attribute expression: the facts of a module
         # repeat `self`, `self.x`... thousands of times, and a shared object is pickled
         # (into the cache, between processes) and loaded once.
         self._exprs: Dict[object, Expr] = {}
+        self._names: Dict[str, Name] = {}
+        self._attrs: Dict[Tuple[int, str], Tuple[Expr, Attr]] = {}
 
     # ------------------------------------------------------------ positions
 
@@ -82,18 +85,27 @@ class ModuleConverter:
             # The converter asks in the same order for the same tree, so the numbers
             # are stable, and distinct nodes never share one (distinct nodes may share
             # a start, which a later positioned pass keeps exact where it is reported).
-            site = self._sites.get(node)
+            site = self._sites.get(id(node))
             if site is None:
-                site = self._sites[node] = len(self._sites) + 1
+                site = self._sites[id(node)] = len(self._sites) + 1
             return (site, 0)
         line, column = self.positions.get(node, (0, -1))
         return (line, column + 1)
 
     def name(self, identifier: str) -> Name:
-        return self._shared(Name(identifier))
+        # Looked up by plain keys first: hashing the frozen dataclasses runs Python code.
+        shared = self._names.get(identifier)
+        if shared is None:
+            shared = self._names[identifier] = self._shared(Name(identifier))
+        return shared
 
     def attr(self, base: Expr, attr: str) -> Attr:
-        return self._shared(Attr(base, attr))
+        key = (id(base), attr)
+        known = self._attrs.get(key)
+        if known is None:
+            # base is stored with it: while it lives, no other object has its id.
+            known = self._attrs[key] = (base, self._shared(Attr(base, attr)))
+        return known[1]
 
     def _shared(self, expr):
         return self._exprs.setdefault(expr, expr)
@@ -788,6 +800,12 @@ def _is_main_guard(stmt) -> bool:
 
 def _string_value(node) -> Optional[str]:
     if type(node) is cst.SimpleString:
+        text = node.value
+        body = text.lstrip("rRuU")
+        if "\\" not in text and "\r" not in text and body[:1] in ("'", '"'):
+            # Plain text between the quotes: what evaluated_value computes by compiling.
+            quote = 3 if body[:3] in ("'" * 3, '"' * 3) and len(body) >= 6 else 1
+            return body[quote:-quote]
         try:
             value = node.evaluated_value
         except Exception:  # noqa: BLE001 - odd prefixes: not a plain string

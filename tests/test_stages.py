@@ -13,7 +13,7 @@ import pytest
 
 from nilcheck.linter.analysis import Analysis
 from nilcheck.linter.entrypoints import resolve_entry
-from nilcheck.linter.facts import POSITIONED, extract, resolve_relative
+from nilcheck.linter.facts import POSITIONED, _string_value, extract, resolve_relative
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Bind, If, Loop, Name, NoneConst, Read, Store, Try
 from nilcheck.linter.parsing import _nesting_problem, _surely_shallow
@@ -51,6 +51,38 @@ def test_start_positions_are_position_providers_starts(path):
                 if type(node) in POSITIONED}
     assert expected
     assert start_positions(module, POSITIONED) == expected
+
+
+def test_string_values_are_what_libcst_evaluates():
+    # facts._string_value reads plain literals without compiling them: compare with
+    # libcst's evaluated_value on every string of the engine, the tests and odd cases.
+    odd = r"""x = ['', "", '''a''b''', """ + '""' * 3 + r""", r'a\b', u'x', b'x', Rb'x',
+    '\'', '''a
+b''', '"', "'''", 'é', "a\nb"]
+"""
+    sources = [path.read_text(encoding="utf-8") for path in sorted((REPO / "linter").glob("*.py"))
+               + sorted((REPO / "tests").glob("*.py"))]
+    strings = [node for source in sources + [odd, odd.replace("\n", "\r\n")]
+               for node in _all_nodes(cst.parse_module(source)) if type(node) is cst.SimpleString]
+    assert len(strings) > 1000
+    for node in strings:
+        value = node.evaluated_value
+        assert _string_value(node) == (value if isinstance(value, str) else None), node.value
+
+
+def _all_nodes(module):
+    class Collect(cst.CSTVisitor):
+        def __init__(self):
+            super().__init__()
+            self.nodes = []
+
+        def on_visit(self, node):
+            self.nodes.append(node)
+            return True
+
+    collector = Collect()
+    module.visit(collector)
+    return collector.nodes
 
 
 def test_start_positions_with_odd_layout():
