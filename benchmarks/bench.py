@@ -8,10 +8,16 @@ directory (default `$XDG_CACHE_HOME/nilcheck/bench`); only its `django/` package
 scanned, copied under a directory with its own pyproject.toml so nothing around it
 becomes part of the project. Every nilcheck run is a fresh `nilcheck scan --exit-zero
 --quiet` subprocess; times are the median of --repeat runs, wall clock and CPU
-(user + sys of the run and its workers). Parse-only, the two cold runs and pylint take
-turns round by round, and their ratios are medians of the ratios within a round, so that the
-host's drift in speed affects both sides of a ratio alike. Other load on the machine
-inflates the times, so the load average is printed with the results.
+(user + sys of the run and its workers). Parse-only, the two cold runs, warm, one file
+changed and pylint take turns round by round, each ratio's two sides next to each other
+and every other round in reverse order; the ratios are medians of the ratios within a
+round, so that the host's drift in speed affects both sides of a ratio alike. Other load
+on the machine inflates the times, so the load average is printed with the results.
+
+nilcheck's modules are compiled to bytecode first, as pip does when it installs a
+package: an environment with PYTHONDONTWRITEBYTECODE set (some sandboxes and CI images)
+would otherwise compile them again in every run (~0.09 s), which no installed nilcheck
+does.
 """
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 DJANGO_VERSION = "5.2"
 PYLINT_VERSION = "4.1.4"
@@ -150,6 +156,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="where corpus copies go [default: a temporary directory]")
     args = parser.parse_args(argv)
 
+    compile_nilcheck()
     source = ensure_django(args.cache_dir)
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="nilcheck-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -167,35 +174,45 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # speed (tens of percent over minutes) hits both sides of a ratio alike.
     for name in ("parse", "parseN", "cold1", "coldN", "warm", "changed"):
         measures[name] = Measure(name)
-    pylint: Optional[Measure] = None
     python = pylint_python(args.cache_dir) if args.with_pylint else None
     if python is not None:
-        pylint = Measure("pylint")
+        measures["pylint"] = Measure("pylint")
     changed = corpus / CHANGED_FILE
     original = changed.read_bytes()
+
+    def timed(name: str, shown: str, run: Callable[[], Run]) -> Callable[[int], None]:
+        def step(index: int) -> None:
+            measures[name].runs.append(run())
+            _show(shown, index, measures[name].runs[-1])
+        return step
+
+    def warm_and_changed(index: int) -> None:
+        changed.write_bytes(original)
+        shutil.rmtree(corpus / ".nilcheck_cache", ignore_errors=True)
+        run_nilcheck(corpus, [])  # fill the cache
+        timed("warm", "warm", lambda: run_nilcheck(corpus, []))(index)
+        # A code change, not a comment: new facts for the file, a new analysis.
+        changed.write_bytes(original + f"\n\ndef _benchmark_edit_{index}():\n"
+                                       f"    return {index}\n".encode())
+        timed("changed", "changed", lambda: run_nilcheck(corpus, []))(index)
+
+    # Each ratio's two sides run next to each other, and every other round in reverse
+    # order (ABBA), so that a drift in the host's speed during a round cancels out.
+    steps = [
+        timed("parseN", f"parse-only{args.jobs}",
+              lambda: parallel_parse_only_run(corpus, args.jobs)),
+        timed("parse", "parse-only", lambda: parse_only_run(corpus)),
+        timed("cold1", "cold1", lambda: run_nilcheck(corpus, ["--jobs", "1", "--no-cache"])),
+        warm_and_changed,
+        timed("coldN", "coldN",
+              lambda: run_nilcheck(corpus, ["--jobs", str(args.jobs), "--no-cache"])),
+    ]
+    if python is not None:
+        steps.append(timed("pylint", "pylint", lambda: pylint_run(python, corpus)))
     try:
         for index in range(args.repeat):
-            measures["parse"].runs.append(parse_only_run(corpus))
-            _show("parse-only", index, measures["parse"].runs[-1])
-            measures["parseN"].runs.append(parallel_parse_only_run(corpus, args.jobs))
-            _show(f"parse-only{args.jobs}", index, measures["parseN"].runs[-1])
-            for name, options in (("cold1", ["--jobs", "1", "--no-cache"]),
-                                  ("coldN", ["--jobs", str(args.jobs), "--no-cache"])):
-                measures[name].runs.append(run_nilcheck(corpus, options))
-                _show(name, index, measures[name].runs[-1])
-            if pylint is not None:
-                pylint.runs.append(pylint_run(python, corpus))
-                _show("pylint", index, pylint.runs[-1])
-            changed.write_bytes(original)
-            shutil.rmtree(corpus / ".nilcheck_cache", ignore_errors=True)
-            run_nilcheck(corpus, [])  # fill the cache
-            measures["warm"].runs.append(run_nilcheck(corpus, []))
-            _show("warm", index, measures["warm"].runs[-1])
-            # A code change, not a comment: new facts for the file, a new analysis.
-            changed.write_bytes(original + f"\n\ndef _benchmark_edit_{index}():\n"
-                                           f"    return {index}\n".encode())
-            measures["changed"].runs.append(run_nilcheck(corpus, []))
-            _show("changed", index, measures["changed"].runs[-1])
+            for step in steps if index % 2 == 0 else reversed(steps):
+                step(index)
     finally:
         changed.write_bytes(original)
     seeded = corpus / EXAMPLE_PACKAGE.name
@@ -223,7 +240,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     breakdown = None if args.no_breakdown else stage_breakdown(corpus)
     print(f"load average after: {_load()}; {_pressure_since(pressure_start)}\n")
-    print(report(measures, scaling, pylint, breakdown, args.jobs))
+    print(report(measures, scaling, measures.get("pylint"), breakdown, args.jobs))
     if not args.work_dir:
         shutil.rmtree(work, ignore_errors=True)
     return 0
@@ -272,6 +289,18 @@ def make_corpus(django: Path, target: Path, factor: int) -> Path:
 
 
 # ------------------------------------------------------------------ running
+
+
+def compile_nilcheck() -> None:
+    """Bytecode for nilcheck's modules, as `pip install` writes it (an editable install
+    of a checkout has none until Python may write it)."""
+    import compileall
+    import importlib.util
+
+    for package in ("nilcheck.linter", "nilcheck.rules"):
+        spec = importlib.util.find_spec(package)
+        for location in (spec.submodule_search_locations or []) if spec else []:
+            compileall.compile_dir(location, quiet=1)
 
 
 def nilcheck_command() -> List[str]:

@@ -256,5 +256,31 @@ def explain(code: str) -> None:
     click.echo(rule.docs.strip("\n"))
 
 
+def run() -> None:
+    """The `nilcheck` command: main(), then an exit without the interpreter's teardown.
+
+    A scan leaves millions of objects behind (facts, libcst's and networkx's modules),
+    and freeing them one by one at exit took 0.12-0.18 s on Django, a sixth of a scan
+    after a one-file edit. Everything nilcheck writes is closed by the time main()
+    returns, so once the standard streams are flushed the process can end at once (mypy
+    does the same)."""
+    try:
+        main()  # standalone mode: always ends in SystemExit
+        code: object = 0
+    except SystemExit as exit:
+        code = exit.code
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # sys.exit("message") semantics
+        print(code, file=sys.stderr)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # e.g. the reader of a pipe went away: nothing more can be said
+        code = code or EXIT_ERROR
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -364,6 +364,25 @@ def test_bad_config_via_installed_command(tmp_path):
     )
 
 
+def test_installed_command_delivers_all_output_and_exit_codes(tmp_path):
+    """run() ends the process without the interpreter's teardown: everything printed
+    must still arrive whole through a pipe, with the exit code of the scan."""
+    fixture = Path(__file__).resolve().parent / "fixtures" / "NIL001" / "containerd_buggy"
+    project = tmp_path / "project"
+    shutil.copytree(fixture, project, ignore=shutil.ignore_patterns(".nilcheck_cache"))
+    command = [sys.executable, "-m", "nilcheck.linter.cli", "scan", str(project), "--no-cache"]
+    found = subprocess.run(command + ["--format", "json"], capture_output=True, text=True,
+                           timeout=120)
+    assert found.returncode == 1, found.stderr
+    assert [f["rule"] for f in json.loads(found.stdout)["findings"]] == ["NIL001"]
+    clean = subprocess.run(command + ["--ignore", "NIL001", "--format", "json"],
+                           capture_output=True, text=True, timeout=120)
+    assert clean.returncode == 0 and json.loads(clean.stdout)["findings"] == []
+    version = subprocess.run([sys.executable, "-m", "nilcheck.linter.cli", "--version"],
+                             capture_output=True, text=True, timeout=120)
+    assert version.returncode == 0 and version.stdout.startswith("nilcheck, version ")
+
+
 def test_nonexistent_path_exit_2(project, canned):
     canned()
     assert_one_line_error(run("scan", "no/such/file.py"), "no/such/file.py", "does not exist")
