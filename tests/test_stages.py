@@ -14,9 +14,10 @@ import pytest
 from nilcheck.linter.analysis import Analysis
 from nilcheck.linter.entrypoints import resolve_entry
 from nilcheck.linter.facts import POSITIONED, _string_value, extract, resolve_relative
+from nilcheck.linter.ftypes import FileError
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Bind, If, Loop, Name, NoneConst, Read, Store, Try
-from nilcheck.linter.parsing import _nesting_problem, _surely_shallow
+from nilcheck.linter.parsing import _nesting_problem, _surely_shallow, parse_source
 from nilcheck.linter.positions import provider_positions, start_positions
 from nilcheck.linter.ordering import TOP, RCall, RGen, RIf, RLoop, RRead, RTry, solve, summarize
 from nilcheck.linter.resolve import Resolver
@@ -51,6 +52,24 @@ def test_start_positions_are_position_providers_starts(path):
                 if type(node) in POSITIONED}
     assert expected
     assert start_positions(module, POSITIONED) == expected
+
+
+def test_parsing_without_libcst_validation_gives_the_same_facts():
+    # parsing skips libcst's node validation (valid by construction when parsed):
+    # the facts must be exactly those of a validated parse, and validation must be
+    # back on afterwards, also after a syntax error.
+    validating = cst.CSTNode.__post_init__
+    paths = ([path for path in sorted((REPO / "linter").glob("*.py"))]
+             + sorted((REPO / "tests" / "fixtures").rglob("*.py"))[:60])
+    for path in paths:
+        source = path.read_bytes()
+        unvalidated = parse_source(source, "m.py", "m", False)
+        validated = extract(cst.parse_module(source), "m", "m.py", False)
+        assert unvalidated == validated, path
+    assert isinstance(parse_source(b"def broken(:\n", "b.py", "b", False), FileError)
+    assert cst.CSTNode.__post_init__ is validating
+    with pytest.raises(cst.CSTValidationError):
+        cst.Name("not a name")
 
 
 def test_string_values_are_what_libcst_evaluates():
