@@ -267,8 +267,8 @@ def run() -> None:
     try:
         main()  # standalone mode: always ends in SystemExit
         code: object = 0
-    except SystemExit as exit:
-        code = exit.code
+    except SystemExit as stop:
+        code = stop.code
     if code is None:
         code = 0
     elif not isinstance(code, int):  # sys.exit("message") semantics

@@ -20,6 +20,7 @@ import ast
 import io
 import re
 import sys
+import threading
 import tokenize
 import warnings
 from contextlib import contextmanager
@@ -130,19 +131,28 @@ def _unvalidated_nodes() -> Iterator[None]:
     serves trees built by hand; a tree from its own parser is valid by construction,
     and libcst's source says as much ("PERF: ... avoid validating the tree when parsing
     a file"). Measured on Django, the checks were 15% of the parse: skipped while
-    libcst parses here. The parse runs on one thread while the caller waits, and the
-    class attribute is restored however the parse ends."""
-    base = cst.CSTNode
-    validating = base.__dict__["__post_init__"]
-    base.__post_init__ = _no_validation  # type: ignore[method-assign]
+    libcst parses here. The class attribute is restored however the parse ends, once
+    the last of any concurrent parses (threads of a program using the API) is done."""
+    global _parses_unvalidated
+    with _validation_switch:
+        _parses_unvalidated += 1
+        cst.CSTNode.__post_init__ = _no_validation  # type: ignore[method-assign]
     try:
         yield
     finally:
-        base.__post_init__ = validating  # type: ignore[method-assign]
+        with _validation_switch:
+            _parses_unvalidated -= 1
+            if not _parses_unvalidated:
+                cst.CSTNode.__post_init__ = _VALIDATING  # type: ignore[method-assign]
 
 
 def _no_validation(_node: cst.CSTNode) -> None:
     return None
+
+
+_VALIDATING = cst.CSTNode.__dict__["__post_init__"]
+_validation_switch = threading.Lock()
+_parses_unvalidated = 0
 
 
 def _decode(source: bytes, relative: str) -> Union[str, FileError]:

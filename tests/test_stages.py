@@ -11,6 +11,7 @@ import libcst as cst
 import networkx as nx
 import pytest
 
+from nilcheck.linter import parsing
 from nilcheck.linter.analysis import Analysis
 from nilcheck.linter.entrypoints import resolve_entry
 from nilcheck.linter.facts import POSITIONED, _string_value, extract, resolve_relative
@@ -70,6 +71,19 @@ def test_parsing_without_libcst_validation_gives_the_same_facts():
     assert cst.CSTNode.__post_init__ is validating
     with pytest.raises(cst.CSTValidationError):
         cst.Name("not a name")
+
+
+def test_validation_comes_back_after_overlapping_parses():
+    # Threads of a program using the API may parse at once: validation stays off until
+    # the last of them is done, and then comes back (never left off for good).
+    validating = cst.CSTNode.__post_init__
+    first, second = parsing._unvalidated_nodes(), parsing._unvalidated_nodes()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert cst.CSTNode.__post_init__ is not validating
+    second.__exit__(None, None, None)
+    assert cst.CSTNode.__post_init__ is validating
 
 
 def test_string_values_are_what_libcst_evaluates():
