@@ -13,7 +13,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 import networkx as nx
 
 from nilcheck.linter.index import ProjectIndex
-from nilcheck.linter.ir import Name, NoneConst, Store, Try
+from nilcheck.linter.ir import Name, NoneConst, Store, Try, walk_nodes
 from nilcheck.linter.ordering import (
     RCall, RGen, RIf, RLoop, RTry, Ctx, Hop, Summary, solve,
 )
@@ -375,17 +375,4 @@ def _collect_unconditional(body, out: Dict[str, int]) -> None:
 
 def walk_resolved(body):
     """Every node of a resolved body, nested ones included, in order."""
-    for node in body:
-        yield node
-        if isinstance(node, RIf):
-            yield from walk_resolved(node.body)
-            yield from walk_resolved(node.orelse)
-        elif isinstance(node, RLoop):
-            yield from walk_resolved(node.body)
-            yield from walk_resolved(node.orelse)
-        elif isinstance(node, RTry):
-            yield from walk_resolved(node.body)
-            for handler in node.handlers:
-                yield from walk_resolved(handler)
-            yield from walk_resolved(node.orelse)
-            yield from walk_resolved(node.final)
+    return walk_nodes(body, branches=(RIf, RLoop), tries=(RTry,))

@@ -286,19 +286,18 @@ def dotted(expr: Expr) -> Optional[str]:
     return None
 
 
-def walk_nodes(block):
-    """Every node of a block, nested ones included, in source order."""
+def walk_nodes(block, branches: tuple = (If, Loop), tries: tuple = (Try,)):
+    """Every node of a block, nested ones included, in source order. branches are the
+    node types with body and orelse blocks, tries those with body, handlers, orelse and
+    final; the resolved IR (ordering.py) passes its own."""
     for node in block:
         yield node
-        if isinstance(node, If):
-            yield from walk_nodes(node.body)
-            yield from walk_nodes(node.orelse)
-        elif isinstance(node, Loop):
-            yield from walk_nodes(node.body)
-            yield from walk_nodes(node.orelse)
-        elif isinstance(node, Try):
-            yield from walk_nodes(node.body)
+        if isinstance(node, branches):
+            yield from walk_nodes(node.body, branches, tries)
+            yield from walk_nodes(node.orelse, branches, tries)
+        elif isinstance(node, tries):
+            yield from walk_nodes(node.body, branches, tries)
             for handler in node.handlers:
-                yield from walk_nodes(handler)
-            yield from walk_nodes(node.orelse)
-            yield from walk_nodes(node.final)
+                yield from walk_nodes(handler, branches, tries)
+            yield from walk_nodes(node.orelse, branches, tries)
+            yield from walk_nodes(node.final, branches, tries)
