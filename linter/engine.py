@@ -59,11 +59,13 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
     keys = {relative: cache.entry_key(relative, name, is_package, source)
             for relative, (_, source, name, is_package) in sources.items()} if cache else {}
     outcome_key = _outcome_key(cache, settings, keys) if cache and not unreadable else None
-    outcome = cache.lookup_outcome(outcome_key, keys) if outcome_key else None
+    outcome = cache.lookup_outcome(outcome_key) if outcome_key else None
     if outcome is None:
         # While workers parse, import the whole-program stages.
         modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys, progress,
                                  meanwhile=_program)
+        if cache is not None:
+            cache.save_facts_in_background()  # while the analysis runs
         findings = _positioned_findings(settings, root, modules, sources, cache, keys)
         outcome = (findings, sorted(errors, key=lambda e: e.sort_key))
         if outcome_key:

@@ -91,13 +91,19 @@ def pack(root: Path) -> Path:
     return root / cache.CACHE_DIR_NAME / cache.PACK_NAME
 
 
-def rewrite_pack(root: Path, edit) -> None:
-    """Re-sign the pack after edit(entries) changed its entries in place."""
+def rewrite_pack(root: Path, edit, name: str = cache.PACK_NAME) -> None:
+    """Re-sign a pack after edit(entries) changed its entries in place."""
     secret, fingerprint = cache.user_key(), cache.code_fingerprint()
     directory = root / cache.CACHE_DIR_NAME
-    entries = cache._read_pack(directory, secret, fingerprint)
+    entries = cache._read_pack(directory, secret, fingerprint, name)
+    assert entries
     edit(entries)
-    cache._write_pack(directory, secret, fingerprint, entries)
+    cache._write_pack(directory, secret, fingerprint, entries, name)
+
+
+def forget_outcome(root: Path) -> None:
+    """Else a scan reuses the stored outcome and does not even look at the files' facts."""
+    (root / cache.CACHE_DIR_NAME / cache.OUTCOME_NAME).unlink()
 
 
 def test_findings_identical_without_cache_cold_and_warm(project, parses):
@@ -215,24 +221,37 @@ def test_deleted_files_leave_the_pack(project, parses):
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped byte", "empty"])
-def test_corrupt_pack_is_ignored_and_rewritten(project, parses, damage):
+def test_corrupt_packs_are_ignored_and_rewritten(project, parses, damage):
     expected = run(project)
-    data = pack(project).read_bytes()
-    damaged = {
-        "garbage": b"\x80\x05 not a pack at all" * 100,
-        "truncated": data[: len(data) // 2],
-        "flipped byte": data[:-10] + bytes([data[-10] ^ 1]) + data[-9:],
-        "empty": b"",
-    }[damage]
-    pack(project).write_bytes(damaged)
+    for path in (pack(project), pack(project).with_name(cache.OUTCOME_NAME)):
+        data = path.read_bytes()
+        damaged = {
+            "garbage": b"\x80\x05 not a pack at all" * 100,
+            "truncated": data[: len(data) // 2],
+            "flipped byte": data[:-10] + bytes([data[-10] ^ 1]) + data[-9:],
+            "empty": b"",
+        }[damage]
+        path.write_bytes(damaged)
 
     parses.clear()
     assert run(project) == expected
     assert len(parses) == FILLERS + 6  # nothing trusted
     assert pack(project).read_bytes().startswith(cache._MAGIC)
+    forget_outcome(project)
     parses.clear()
     assert run(project) == expected
     assert parses == []  # and rewritten whole
+
+
+def test_corrupt_facts_are_not_read_while_the_outcome_holds(project, parses):
+    expected = run(project)
+    pack(project).write_bytes(b"garbage")
+    parses.clear()
+    assert run(project) == expected
+    assert parses == []  # the outcome is keyed by every file's bytes: still valid
+    forget_outcome(project)
+    assert run(project) == expected
+    assert len(parses) == FILLERS + 6  # then the facts are needed: not trusted
 
 
 def test_pack_signed_with_another_key_is_not_trusted(project, parses, monkeypatch, tmp_path):
@@ -258,9 +277,9 @@ def test_entry_with_a_foreign_key_is_a_miss(project, parses):
     def foreign_key(entries):
         # An entry recorded under another nilcheck version has another key.
         entries["cri/nri_api.py"] = (b"\0" * 32, entries["cri/nri_api.py"][1])
-        del entries[cache._OUTCOME]  # else the files' entries are not even looked at
 
     rewrite_pack(project, foreign_key)
+    forget_outcome(project)
     parses.clear()
     assert run(project) == expected
     assert parses == ["cri/nri_api.py"]
@@ -271,9 +290,9 @@ def test_entry_for_another_path_is_a_miss(project, parses):
 
     def other_path(entries):
         entries["cri/nri_api.py"] = (entries["cri/nri_api.py"][0], entries["cri/service.py"][1])
-        del entries[cache._OUTCOME]
 
     rewrite_pack(project, other_path)
+    forget_outcome(project)
     parses.clear()
     assert run(project) == expected
     assert parses == ["cri/nri_api.py"]
@@ -339,7 +358,7 @@ def test_cache_dir_is_marked_and_ignored_by_git(project):
     assert (directory / "CACHEDIR.TAG").read_text().startswith(
         "Signature: 8a477f597d28d172789f06886806bc55")
     assert sorted(p.name for p in directory.iterdir()) == [
-        ".gitignore", "CACHEDIR.TAG", cache.PACK_NAME]
+        ".gitignore", "CACHEDIR.TAG", cache.PACK_NAME, cache.OUTCOME_NAME]
 
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
@@ -499,7 +518,7 @@ def test_damaged_outcome_is_a_miss(project, parses, unpickled, damage):
         key, blob = entries[cache._OUTCOME]
         entries[cache._OUTCOME] = (b"\0" * 32, blob) if damage == "other key" else (key, b"junk")
 
-    rewrite_pack(project, damaged)
+    rewrite_pack(project, damaged, cache.OUTCOME_NAME)
     parses.clear()
     unpickled.clear()
     assert run(project) == expected
