@@ -161,6 +161,13 @@ class FactsCache:
         except Exception:  # noqa: BLE001 - an unpicklable outcome is simply not cached
             pass
 
+    def has_facts(self) -> bool:
+        """Whether a facts pack is stored (without reading it)."""
+        try:
+            return stat.S_ISREG(os.lstat(self._directory / PACK_NAME).st_mode)
+        except OSError:
+            return False
+
     def has(self, relative: str, key: bytes) -> bool:
         """Whether an entry for relative under key was loaded (lookup may still find it
         unusable)."""

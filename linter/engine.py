@@ -148,11 +148,20 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
     and parses while this process loads the rest and calls meanwhile())."""
     results: Dict[str, Result] = dict(unreadable)
     total = len(sources) + len(unreadable)
-    cached = [relative for relative in sources
-              if cache is not None and cache.has(relative, keys[relative])]
-    known = set(cached)
-    pending = [job for relative, job in sources.items() if relative not in known]
+    jobs = max(1, jobs or os.cpu_count() or 1)
     with _paused_gc():
+        early_pool = None
+        if jobs > 1 and len(sources) >= _PARALLEL_THRESHOLD and cache is not None \
+                and cache.has_facts():
+            # Facts are stored but the outcome missed: most likely a few files were edited.
+            # Their worker starts importing libcst now, while this process reads the pack
+            # to learn which ones (the worker is the longer side of such a scan).
+            early_pool = _start_pool(jobs - 1)
+        cached = [relative for relative in sources
+                  if cache is not None and cache.has(relative, keys[relative])]
+        known = set(cached)
+        pending = [job for relative, job in sources.items() if relative not in known]
+
         def finished(relative: str, result: Result, pickled: Optional[bytes] = None) -> None:
             results[relative] = result
             if cache is not None:
@@ -171,18 +180,20 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
                 progress(len(results), total)
             meanwhile()
 
-        jobs = max(1, jobs or os.cpu_count() or 1)
-        if jobs > 1 and pending and (len(pending) >= _PARALLEL_THRESHOLD
-                                     or len(cached) >= _PARALLEL_THRESHOLD):
+        if pending and (early_pool is not None or jobs > 1 and (
+                len(pending) >= _PARALLEL_THRESHOLD or len(cached) >= _PARALLEL_THRESHOLD)):
             in_workers = list(pending)
             pending.clear()
-            if cached:
+            if cached and early_pool is None:
                 # Loading the cached facts needs the IR here anyway: imported before the
                 # workers fork, they inherit it instead of importing it again (30 ms on
                 # the path of a scan after a one-file edit).
                 from nilcheck.linter import ir  # noqa: F401
-            _parse_in_workers(in_workers, jobs, finished, meanwhile=load_cached)
+            _parse_in_workers(in_workers, jobs, finished, meanwhile=load_cached,
+                              pool=early_pool)
         else:
+            if early_pool is not None:  # nothing to parse after all (only settings changed)
+                early_pool.shutdown(wait=False, cancel_futures=True)
             load_cached()
         call_on_large_stack(lambda: _parse_here(pending, finished))
         # The facts are immutable and live until the scan ends: keep the collector from
@@ -206,8 +217,23 @@ def _parse_here(pending: List[Job], finished: Callable[..., None]) -> None:
             unswept = 0
 
 
+def _start_pool(workers: int):
+    """A pool of worker processes, one of them already importing libcst."""
+    from concurrent.futures import ProcessPoolExecutor  # only here
+
+    from nilcheck.linter import ir  # noqa: F401 - needed here too: the workers inherit it
+
+    pool = ProcessPoolExecutor(max_workers=workers)
+    pool.submit(_warm_up)
+    return pool
+
+
+def _warm_up() -> None:
+    _parsing()
+
+
 def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., None],
-                      meanwhile: Callable[[], None] = lambda: None) -> None:
+                      meanwhile: Callable[[], None] = lambda: None, pool=None) -> None:
     """Parse with jobs - 1 worker processes and this one. The batches are queued biggest
     files first, so that no one is left with a long file at the end; small files travel
     in batches to save round trips. The workers are fed from the queue (two batches
@@ -215,13 +241,14 @@ def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., Non
     whenever it is free: what it parses itself is neither pickled nor sent (on
     Django, pickling the facts cost 0.7 s of CPU, a twentieth of the parse). Worker
     results arrive in completion order; load_facts puts them back in path order.
-    Whatever the workers could not deliver is parsed here, so the scan always ends."""
+    Whatever the workers could not deliver is parsed here, so the scan always ends. pool,
+    when given, is a pool of jobs - 1 workers started earlier (_start_pool)."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # only here
     from concurrent.futures.process import BrokenProcessPool
 
     remaining = {job[0]: job for job in pending}
     queue = _balanced_chunks(pending, jobs)
-    workers = min(jobs - 1, len(queue))
+    workers = min(jobs - 1, len(queue)) if pool is None else jobs - 1
     in_flight_limit = _IN_FLIGHT_PER_WORKER * workers
     helping = len(queue) > in_flight_limit
     if helping:
@@ -244,7 +271,7 @@ def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., Non
                 finished(relative, pickle.loads(pickled), pickled)
 
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with pool or ProcessPoolExecutor(max_workers=workers) as pool:
             in_flight: Set = set()
 
             def top_up() -> None:
