@@ -531,6 +531,8 @@ def test_edited_file_is_parsed_in_a_worker_while_the_rest_loads(project, monkeyp
     original = engine._parse_in_workers
 
     def spy(pending, jobs, finished, **kwargs):
+        # The pool was started before the pack was read, for the worker to import libcst.
+        assert kwargs["pool"] is not None
         used_workers.append(sorted(job[0] for job in pending))
         return original(pending, jobs, finished, **kwargs)
 
@@ -541,3 +543,21 @@ def test_edited_file_is_parsed_in_a_worker_while_the_rest_loads(project, monkeyp
     assert used_workers == [["cri/filler_11.py"]]
     assert run(project, jobs=1) == cold  # and the pack has its facts
     assert used_workers == [["cri/filler_11.py"]]
+
+
+def test_early_worker_is_let_go_when_only_the_settings_changed(project, parses, monkeypatch):
+    discovered = run(project, jobs=2)
+    pools = []
+    original = engine._start_pool
+
+    def spy(workers):
+        pools.append(original(workers))
+        return pools[-1]
+
+    monkeypatch.setattr(engine, "_start_pool", spy)
+    parses.clear()
+    configured = run(project, jobs=2, entry=["cri.events:EventMonitor.start"])
+    assert configured[0] != discovered[0]  # the analysis ran, from another entry
+    assert parses == [] and len(pools) == 1  # started on the outcome's miss, unused
+    with pytest.raises(RuntimeError):  # and shut down, not left running
+        pools[0].submit(int)
