@@ -14,10 +14,11 @@ and every other round in reverse order; the ratios are medians of the ratios wit
 round, so that the host's drift in speed affects both sides of a ratio alike. Other load
 on the machine inflates the times, so the load average is printed with the results.
 
-nilcheck's modules are compiled to bytecode first, as pip does when it installs a
-package: an environment with PYTHONDONTWRITEBYTECODE set (some sandboxes and CI images)
-would otherwise compile them again in every run (~0.09 s), which no installed nilcheck
-does.
+The nilcheck that runs is installed as users install it: `pip install` of this checkout
+(not editable) into a venv in the work directory, with the versions of libcst, networkx
+and click this Python has. A development checkout installed editable pays for the
+editable finder on every start (~15 ms) and, where PYTHONDONTWRITEBYTECODE is set (some
+sandboxes and CI images), compiles nilcheck's modules again in every run (~0.09 s).
 """
 from __future__ import annotations
 
@@ -157,10 +158,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="where corpus copies go [default: a temporary directory]")
     args = parser.parse_args(argv)
 
-    compile_nilcheck()
     source = ensure_django(args.cache_dir)
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="nilcheck-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    install_nilcheck(work / "nilcheck-venv")
     corpus = make_corpus(source, work / "corpus-1x", 1)
     files = sum(1 for _ in (corpus / "django").rglob("*.py"))
     lines = sum(path.read_bytes().count(b"\n") for path in (corpus / "django").rglob("*.py"))
@@ -296,23 +297,26 @@ def make_corpus(django: Path, target: Path, factor: int) -> Path:
 # ------------------------------------------------------------------ running
 
 
-def compile_nilcheck() -> None:
-    """Bytecode for nilcheck's modules, as `pip install` writes it (an editable install
-    of a checkout has none until Python may write it)."""
-    import compileall
-    import importlib.util
+_NILCHECK: List[str] = []  # the installed command, set by install_nilcheck
 
-    for package in ("nilcheck.linter", "nilcheck.rules"):
-        spec = importlib.util.find_spec(package)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            compileall.compile_dir(location, quiet=1)
+
+def install_nilcheck(venv: Path) -> None:
+    """Install this checkout into a fresh venv, as `pip install .` does for a user, with
+    the dependency versions of the running Python."""
+    from importlib.metadata import version
+
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    pinned = [f"{name}=={version(name)}" for name in ("libcst", "networkx", "click")]
+    subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet",
+                    "--disable-pip-version-check", str(Path(__file__).resolve().parent.parent),
+                    *pinned], check=True)
+    _NILCHECK[:] = [str(bin_dir / ("nilcheck.exe" if os.name == "nt" else "nilcheck"))]
 
 
 def nilcheck_command() -> List[str]:
-    script = Path(sys.executable).parent / ("nilcheck.exe" if os.name == "nt" else "nilcheck")
-    if script.is_file():
-        return [str(script)]
-    return [sys.executable, "-m", "nilcheck.linter.cli"]
+    return list(_NILCHECK)
 
 
 def run_child(command: Sequence[str], cwd: Path) -> Run:
