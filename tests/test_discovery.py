@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from nilcheck.linter import engine
 from nilcheck.linter.discovery import discover_files, is_excluded, relpath
 
 
@@ -202,3 +203,27 @@ def test_deep_tree_does_not_hit_the_recursion_limit(tmp_path):
     finally:
         sys.setrecursionlimit(old_limit)
     assert errors == [] and len(files) == 1 and files[0].name == "m.py"
+
+
+def test_read_sources_names_modules_from_packages_however_paths_are_given(tmp_path):
+    for rel in ("app/__init__.py", "app/core/__init__.py", "app/core/server.py",
+                "app/.hidden/tool.py", "scripts/run.py", "top.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"# {rel}\n")
+    given = [tmp_path / "app" / "core" / "server.py",  # absolute, as discovery gives them
+             "app/__init__.py",  # relative to the root
+             str(tmp_path / "app" / "." / "core" / "__init__.py"),  # not normalised
+             tmp_path / "app" / ".hidden" / "tool.py",  # a hidden directory
+             Path("scripts/run.py"), tmp_path / "top.py"]
+    sources, unreadable = engine.read_sources(tmp_path, given)
+    assert unreadable == {}
+    read = [(rel, name, package, source) for rel, source, name, package in sources.values()]
+    assert read == [  # in path order
+        ("app/.hidden/tool.py", "tool", False, b"# app/.hidden/tool.py\n"),
+        ("app/__init__.py", "app", True, b"# app/__init__.py\n"),
+        ("app/core/__init__.py", "app.core", True, b"# app/core/__init__.py\n"),
+        ("app/core/server.py", "app.core.server", False, b"# app/core/server.py\n"),
+        ("scripts/run.py", "run", False, b"# scripts/run.py\n"),
+        ("top.py", "top", False, b"# top.py\n"),
+    ]
+    assert all(key == job[0] for key, job in sources.items())
