@@ -88,8 +88,9 @@ _CACHEDIR_TAG = (
 )
 
 Result = Union["ModuleFacts", FileError]
-# The outcome pack's one slot: no relative path contains NUL, so it is never a file's.
+# The outcome pack's slots: no relative path contains NUL, so neither is ever a file's.
 _OUTCOME = "\0outcome"
+_STAMPS = "\0stamps"
 # relative path -> (entry key, pickled result)
 _Entries = Dict[str, Tuple[bytes, bytes]]
 
@@ -104,7 +105,9 @@ class FactsCache:
         self._facts: Optional[_Entries] = None  # facts.pack as read, on first use
         self._current: _Entries = {}  # the entries of this scan's files
         self._facts_used = False  # looked up or stored: else the facts pack stays as it is
+        self._outcomes: Optional[_Entries] = None  # outcome.pack as read, on first use
         self._outcome: Optional[Tuple[bytes, bytes]] = None  # to write
+        self._stamps: Optional[Dict[str, tuple]] = None  # to write
         self._saving: Optional[threading.Thread] = None
         self._saved: Optional[_Entries] = None  # what the background write writes
 
@@ -114,6 +117,13 @@ class FactsCache:
         if self._facts is None:
             self._facts = _read_pack(self._directory, self._secret, self._fingerprint)
         return self._facts
+
+    @property
+    def _outcome_pack(self) -> _Entries:
+        if self._outcomes is None:
+            self._outcomes = _read_pack(self._directory, self._secret, self._fingerprint,
+                                        OUTCOME_NAME)
+        return self._outcomes
 
     @classmethod
     def open(cls, root: Path) -> Optional["FactsCache"]:
@@ -151,9 +161,16 @@ class FactsCache:
 
     def lookup_outcome(self, key: bytes) -> Optional[object]:
         """The outcome stored under key, or None. Reads only the outcome pack."""
-        entry = _read_pack(self._directory, self._secret, self._fingerprint,
-                           OUTCOME_NAME).get(_OUTCOME)
-        return _unpickled(entry, key)
+        return _unpickled(self._outcome_pack.get(_OUTCOME), key)
+
+    def stamps(self) -> Optional[object]:
+        """The stamps stored by the last scan (see store_stamps), or None."""
+        return _unpickled(self._outcome_pack.get(_STAMPS), b"")
+
+    def store_stamps(self, stamps: Dict[str, tuple]) -> None:
+        """Keep, for the next scan, what the files looked like (size, times, inode).
+        Only a hint of what changed, never trusted for a result: see engine.analyze."""
+        self._stamps = stamps
 
     def store_outcome(self, key: bytes, outcome: object) -> None:
         try:
@@ -212,13 +229,18 @@ class FactsCache:
             self._saving = None
         if self._facts_changed() and self._current != self._saved:
             self._write_facts(self._current)
-        if self._outcome is not None:
+        stamps = self._stamps
+        if self._outcome is not None or stamps is not None and stamps != self.stamps():
+            entries = {_OUTCOME: self._outcome or self._outcome_pack.get(_OUTCOME)}
+            if stamps is not None:
+                entries[_STAMPS] = (b"", pickle.dumps(stamps, protocol=pickle.HIGHEST_PROTOCOL))
             try:
                 _write_pack(self._directory, self._secret, self._fingerprint,
-                            {_OUTCOME: self._outcome}, OUTCOME_NAME)
+                            {slot: entry for slot, entry in entries.items() if entry},
+                            OUTCOME_NAME)
             except Exception:  # noqa: BLE001 - a read-only checkout still gets its findings
                 pass
-            self._outcome = None
+            self._outcome = self._stamps = None
 
     def _facts_changed(self) -> bool:
         return self._facts_used and self._current != self._loaded

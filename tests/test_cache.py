@@ -561,3 +561,33 @@ def test_early_worker_is_let_go_when_only_the_settings_changed(project, parses, 
     assert parses == [] and len(pools) == 1  # started on the outcome's miss, unused
     with pytest.raises(RuntimeError):  # and shut down, not left running
         pools[0].submit(int)
+
+
+def test_touched_files_start_the_worker_early_but_the_bytes_decide(project, parses, monkeypatch):
+    expected = run(project, jobs=2)
+    events = []
+    start_pool, read_sources = engine._start_pool, engine.read_sources
+
+    def pool_spy(workers):
+        events.append("pool")
+        events.append(start_pool(workers))
+        return events[-1]
+
+    def read_spy(*args):
+        events.append("read")
+        return read_sources(*args)
+
+    monkeypatch.setattr(engine, "_start_pool", pool_spy)
+    monkeypatch.setattr(engine, "read_sources", read_spy)
+    touched = project / "cri" / "filler_03.py"
+    stat = touched.stat()
+    os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    parses.clear()
+    assert run(project, jobs=2) == expected
+    assert events[0] == "pool" and events[2] == "read"  # started before reading the files
+    assert parses == []  # the bytes are the same: the stored outcome holds
+    with pytest.raises(RuntimeError):  # so the worker was let go
+        events[1].submit(int)
+    events.clear()
+    assert run(project, jobs=2) == expected
+    assert events == ["read"]  # the new stamps were kept: nothing looks edited now
