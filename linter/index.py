@@ -17,18 +17,21 @@ from nilcheck.linter.ir import (
 class ProjectIndex:
     def __init__(self, modules: Iterable[ModuleFacts]):
         self.modules: Dict[str, ModuleFacts] = {}
-        self.functions: Dict[str, Tuple[ModuleFacts, FunctionFacts]] = {}
+        # fid -> (module, position in module.functions; -1 the module body, -2 its
+        # __main__ block): a module's functions are unpickled only when one is read.
+        self.functions: Dict[str, Tuple[ModuleFacts, int]] = {}
         self.classes: Dict[str, Tuple[ModuleFacts, ClassFacts]] = {}
         self.method_owners: Dict[str, List[str]] = {}
         for module in modules:
             if module.name in self.modules:
                 continue
             self.modules[module.name] = module
-            for function in module.functions:
-                self.functions[f"{module.name}.{function.qualname}"] = (module, function)
-            for special in (module.toplevel, module.main_block):
+            prefix = f"{module.name}."
+            for position, qualname in enumerate(module.function_names):
+                self.functions[prefix + qualname] = (module, position)
+            for position, special in ((-1, module.toplevel), (-2, module.main_block)):
                 if special is not None:
-                    self.functions[f"{module.name}.{special.qualname}"] = (module, special)
+                    self.functions[prefix + special.qualname] = (module, position)
             for klass in module.classes:
                 cid = f"{module.name}.{klass.qualname}"
                 self.classes[cid] = (module, klass)
@@ -44,7 +47,10 @@ class ProjectIndex:
     # ------------------------------------------------------------ functions
 
     def function(self, fid: str) -> FunctionFacts:
-        return self.functions[fid][1]
+        module, position = self.functions[fid]
+        if position >= 0:
+            return module.functions[position]
+        return module.toplevel if position == -1 else module.main_block  # type: ignore
 
     def module_of(self, fid: str) -> ModuleFacts:
         return self.functions[fid][0]

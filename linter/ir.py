@@ -275,6 +275,62 @@ class ModuleFacts:
     # here so that the analysis need not walk every body of the project.
     stored_attrs: Tuple[str, ...] = ()
 
+    @property
+    def function_names(self) -> Tuple[str, ...]:
+        """The qualnames of self.functions, in order."""
+        return tuple(function.qualname for function in self.functions)
+
+    def __reduce__(self):
+        # An analysis looks into the functions of few modules (those its entry points
+        # reach), but loading facts made every FunctionFacts of the project: most of the
+        # objects unpickled. Pickled apart, they stay bytes until first read; their names
+        # are all the index needs of the others.
+        functions = pickle.dumps(self.functions, protocol=pickle.HIGHEST_PROTOCOL)
+        return (_module_with_pickled_functions,
+                (functions, self.function_names,
+                 tuple(getattr(self, name) for name in _MODULE_FIELDS_BUT_FUNCTIONS)))
+
+
+_MODULE_FIELDS_BUT_FUNCTIONS = tuple(f.name for f in fields(ModuleFacts) if f.name != "functions")
+
+
+class _ModuleWithPickledFunctions(ModuleFacts):
+    """A ModuleFacts whose functions are unpickled when first read."""
+
+    @property
+    def functions(self) -> Tuple[FunctionFacts, ...]:  # type: ignore[override]
+        state = self.__dict__
+        if "_functions" not in state:
+            state["_functions"] = pickle.loads(state.pop("_pickled_functions"))
+        return state["_functions"]
+
+    @functions.setter
+    def functions(self, value: Tuple[FunctionFacts, ...]) -> None:
+        self.__dict__["_functions"] = value
+        self.__dict__["_function_names"] = tuple(function.qualname for function in value)
+
+    @property
+    def function_names(self) -> Tuple[str, ...]:
+        return self.__dict__["_function_names"]
+
+    def __eq__(self, other: object) -> bool:
+        # Equal to the ModuleFacts it was pickled from.
+        if not isinstance(other, ModuleFacts):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self))
+
+    __hash__ = ModuleFacts.__hash__
+
+
+def _module_with_pickled_functions(functions: bytes, names: Tuple[str, ...],
+                                   values: tuple) -> ModuleFacts:
+    module = object.__new__(_ModuleWithPickledFunctions)
+    state = module.__dict__
+    state.update(zip(_MODULE_FIELDS_BUT_FUNCTIONS, values))
+    state["_pickled_functions"] = functions
+    state["_function_names"] = names
+    return module
+
 
 def dotted(expr: Expr) -> Optional[str]:
     """`a.b.c` for Name/Attr chains, else None."""

@@ -66,8 +66,8 @@ class Resolver:
         a method whose name is not among them is never called by the project."""
         if self._referenced is None:
             names: Set[str] = set()
-            for _, function in self.index.functions.values():
-                for node in walk_nodes(function.body):
+            for fid in self.index.functions:
+                for node in walk_nodes(self.index.function(fid).body):
                     for expr in _node_exprs(node):
                         _collect_names(expr, names)
             for module in self.index.modules.values():

@@ -246,6 +246,27 @@ def test_function_bodies_stay_pickled_until_read():
     assert loaded.stored_attrs == ("host",)
 
 
+def test_module_functions_stay_pickled_until_read():
+    module = facts_of("""
+        def helper():
+            return 1
+
+        class Api:
+            def start(self):
+                self.host = helper()
+        """)
+    loaded = pickle.loads(pickle.dumps(module))
+    assert "_pickled_functions" in loaded.__dict__
+    index = ProjectIndex([loaded])  # the index needs only the names
+    assert sorted(index.functions) == ["pkg.mod.<module>", "pkg.mod.Api.start", "pkg.mod.helper"]
+    assert "_pickled_functions" in loaded.__dict__
+    assert index.function("pkg.mod.Api.start") == function(module, "Api.start")
+    assert "_pickled_functions" not in loaded.__dict__
+    assert loaded.function_names == module.function_names == ("helper", "Api.start")
+    assert loaded == module and module == loaded
+    assert pickle.loads(pickle.dumps(loaded)) == module  # and pickles again after loading
+
+
 def test_facts_guards_become_branch_facts():
     module = facts_of("""
         class C:
