@@ -81,7 +81,7 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
 
 def _pool_for_edits(settings: AnalysisSettings, cache: FactsCache):
     """A worker pool, already importing libcst, when files look edited since the last
-    scan: their size, times or inode differ from what it stored (a stat each, 2 ms on
+    scan: their size, times or inode differ from what it stored (a stat each, 2-3 ms on
     Django). Then the worker is the longer side of the scan, and this starts it before
     the files are read and hashed. Only a hint: what is parsed and reused is still
     decided by the files' bytes."""
