@@ -25,6 +25,9 @@ from nilcheck.linter.stack import call_on_large_stack
 if TYPE_CHECKING:
     from nilcheck.linter.ir import ModuleFacts
 
+# What starting a process pool raises where none can start: no /dev/shm (AWS Lambda,
+# some containers), no working sem_open (some platforms' Python builds).
+_NO_POOL = (OSError, NotImplementedError, ImportError)
 # Below this many files, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 40
 # Each batch is 1/_GUIDED_SHARE of a worker's share of the bytes left, and at least
@@ -254,13 +257,21 @@ def _parse_here(pending: List[Job], finished: Callable[..., None]) -> None:
 
 
 def _start_pool(workers: int):
-    """A pool of worker processes, one of them already importing libcst."""
+    """A pool of worker processes, one of them already importing libcst; None when no
+    pool can start here (then this process parses)."""
     from concurrent.futures import ProcessPoolExecutor  # only here
 
     from nilcheck.linter import ir  # noqa: F401 - needed here too: the workers inherit it
 
-    pool = ProcessPoolExecutor(max_workers=workers)
-    pool.submit(_warm_up)
+    try:
+        pool = ProcessPoolExecutor(max_workers=workers)
+    except _NO_POOL:
+        return None
+    try:
+        pool.submit(_warm_up)
+    except _NO_POOL:
+        pool.shutdown(wait=False, cancel_futures=True)
+        return None
     return pool
 
 
@@ -329,8 +340,8 @@ def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., Non
                 for future in done:  # order is free: load_facts sorts by path
                     deliver(future)
                 top_up()
-    except (BrokenProcessPool, OSError):
-        pass  # a worker was killed, or no pool can start here (no /dev/shm)
+    except (BrokenProcessPool, *_NO_POOL):
+        pass  # a worker was killed, or no pool can start here
     if waiting:
         waiting.pop()()
     for job in remaining.values():

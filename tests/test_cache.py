@@ -591,3 +591,20 @@ def test_touched_files_start_the_worker_early_but_the_bytes_decide(project, pars
     events.clear()
     assert run(project, jobs=2) == expected
     assert events == ["read"]  # the new stamps were kept: nothing looks edited now
+
+
+@pytest.mark.parametrize("failure", [OSError(38, "Function not implemented"),
+                                     NotImplementedError("no sem_open")])
+def test_scans_go_on_where_no_process_pool_can_start(project, monkeypatch, failure):
+    import concurrent.futures
+
+    expected = run(project, jobs=1, use_cache=False)
+
+    def unavailable(*args, **kwargs):
+        raise failure  # as on a system without /dev/shm or semaphores
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", unavailable)
+    assert run(project, jobs=2) == expected  # cold: every file to parse
+    edited = project / "cri" / "filler_05.py"
+    edited.write_text(edited.read_text() + "\ndef added():\n    return 1\n", encoding="utf-8")
+    assert run(project, jobs=2) == expected  # edited: the early worker cannot start either
