@@ -152,8 +152,9 @@ def read_sources(root: Path, files: Sequence[Path]
     base = os.path.join(os.fspath(root), "")
     for path in files:
         text = os.path.join(base, os.fspath(path))  # unchanged when absolute
-        if os.sep == "/" and text.startswith(base) and "/." not in text and "//" not in text:
-            listed.append((text[len(base):], text))  # plain: no Path needed (3x faster)
+        relative = text[len(base):]
+        if os.sep == "/" and text.startswith(base) and os.path.normpath(relative) == relative:
+            listed.append((relative, text))  # nothing to normalise: no Path (3x faster)
         else:
             absolute = Path(text)
             listed.append((absolute.relative_to(root).as_posix(), str(absolute)))
