@@ -201,13 +201,17 @@ class _FunctionWithPickledBody(FunctionFacts):
         self.__dict__["_body"] = value
 
     def __eq__(self, other: object) -> bool:
-        # Equal to the FunctionFacts it was pickled from (dataclass equality wants the
-        # same class).
-        if not isinstance(other, FunctionFacts):
-            return NotImplemented
-        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self))
+        return _equal_fields(self, other, FunctionFacts)
 
     __hash__ = FunctionFacts.__hash__
+
+
+def _equal_fields(lazy: object, other: object, base: type) -> bool:
+    """A lazily unpickled object equals the one it was pickled from (dataclass equality
+    wants the same class)."""
+    if not isinstance(other, base):
+        return NotImplemented
+    return all(getattr(lazy, f.name) == getattr(other, f.name) for f in fields(base))
 
 
 def _function_with_pickled_body(body: bytes, values: tuple) -> FunctionFacts:
@@ -314,10 +318,7 @@ class _ModuleWithPickledFunctions(ModuleFacts):
         return self.__dict__["_function_names"]
 
     def __eq__(self, other: object) -> bool:
-        # Equal to the ModuleFacts it was pickled from.
-        if not isinstance(other, ModuleFacts):
-            return NotImplemented
-        return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(self))
+        return _equal_fields(self, other, ModuleFacts)
 
     __hash__ = ModuleFacts.__hash__
 
