@@ -64,20 +64,24 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
             for relative, (_, source, name, is_package) in sources.items()} if cache else {}
     outcome_key = _outcome_key(cache, settings, keys) if cache and not unreadable else None
     outcome = cache.lookup_outcome(outcome_key) if outcome_key else None
-    if outcome is None:
-        # While workers parse, import the whole-program stages.
-        modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys, progress,
-                                     meanwhile=_program, pool=pool)
+    try:
+        if outcome is None:
+            # While workers parse, import the whole-program stages.
+            modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys,
+                                         progress, meanwhile=_program, pool=pool)
+            if cache is not None:
+                cache.save_facts_in_background()  # while the analysis runs
+            findings = _positioned_findings(settings, root, modules, sources, cache, keys)
+            outcome = (findings, sorted(errors, key=lambda e: e.sort_key))
+            if outcome_key:
+                cache.store_outcome(outcome_key, outcome)
+        elif pool is not None:  # the files changed in name only (touched, copied back)
+            pool.shutdown(wait=False, cancel_futures=True)
+    finally:
         if cache is not None:
-            cache.save_facts_in_background()  # while the analysis runs
-        findings = _positioned_findings(settings, root, modules, sources, cache, keys)
-        outcome = (findings, sorted(errors, key=lambda e: e.sort_key))
-        if outcome_key:
-            cache.store_outcome(outcome_key, outcome)
-    elif pool is not None:  # the files changed in name only (touched, copied back)
-        pool.shutdown(wait=False, cancel_futures=True)
-    if cache is not None:
-        cache.save()
+            # Also when the analysis failed (say, a configured entry point that does not
+            # resolve): the facts are still good, and their writer must finish first.
+            cache.save()
     return ScanResult(findings=outcome[0], errors=outcome[1], files=len(settings.files),
                       seconds=round(time.perf_counter() - started, 3))
 

@@ -608,3 +608,23 @@ def test_scans_go_on_where_no_process_pool_can_start(project, monkeypatch, failu
     edited = project / "cri" / "filler_05.py"
     edited.write_text(edited.read_text() + "\ndef added():\n    return 1\n", encoding="utf-8")
     assert run(project, jobs=2) == expected  # edited: the early worker cannot start either
+
+
+def test_facts_are_kept_when_the_analysis_fails(project, parses, monkeypatch):
+    import time
+
+    from nilcheck.linter.ftypes import ConfigError
+
+    write_pack = cache._write_pack
+
+    def slow_write(*args, **kwargs):
+        time.sleep(0.3)  # the facts are written while the analysis runs, and outlast it
+        return write_pack(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "_write_pack", slow_write)
+    with pytest.raises(ConfigError):  # an entry point that resolves to nothing
+        run(project, jobs=2, entry=["cri.events:NoSuchClass.start"])
+    assert pack(project).is_file()  # written before the error left the scan
+    parses.clear()
+    findings, _ = run(project, jobs=1)
+    assert parses == [] and [f.rule for f in findings] == ["NIL001"]
