@@ -75,9 +75,9 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
             outcome = (findings, sorted(errors, key=lambda e: e.sort_key))
             if outcome_key:
                 cache.store_outcome(outcome_key, outcome)
-        elif pool is not None:  # the files changed in name only (touched, copied back)
-            pool.shutdown(wait=False, cancel_futures=True)
     finally:
+        if pool is not None:  # unused when the files changed in name only (touched)
+            _let_go(pool)
         if cache is not None:
             # Also when the analysis failed (say, a configured entry point that does not
             # resolve): the facts are still good, and their writer must finish first.
@@ -237,7 +237,7 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
                               pool=early_pool)
         else:
             if early_pool is not None:  # nothing to parse after all (only settings changed)
-                early_pool.shutdown(wait=False, cancel_futures=True)
+                _let_go(early_pool)
             load_cached()
         call_on_large_stack(lambda: _parse_here(pending, finished))
         # The facts are immutable and live until the scan ends: keep the collector from
@@ -275,9 +275,23 @@ def _start_pool(workers: int):
     try:
         pool.submit(_warm_up)
     except _NO_POOL:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _let_go(pool)
         return None
     return pool
+
+
+def _let_go(pool) -> None:
+    """Stop and reap the workers of a pool that is not needed (any more), without
+    waiting for a libcst import to finish. A worker merely abandoned is never reaped: it
+    waits forever on the pool's call queue (it holds an end of that pipe itself), and it
+    holds this scan's output open, so that whoever reads the output waits too."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+    else:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _warm_up() -> None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import os
 import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -561,10 +563,16 @@ def test_early_worker_is_let_go_when_only_the_settings_changed(project, parses, 
     assert parses == [] and len(pools) == 1  # started on the outcome's miss, unused
     with pytest.raises(RuntimeError):  # and shut down, not left running
         pools[0].submit(int)
+    assert multiprocessing.active_children() == []
+
+
+def _slow_warm_up() -> None:
+    time.sleep(5)  # a libcst import on a very slow machine
 
 
 def test_touched_files_start_the_worker_early_but_the_bytes_decide(project, parses, monkeypatch):
     expected = run(project, jobs=2)
+    monkeypatch.setattr(engine, "_warm_up", _slow_warm_up)
     events = []
     start_pool, read_sources = engine._start_pool, engine.read_sources
 
@@ -588,6 +596,7 @@ def test_touched_files_start_the_worker_early_but_the_bytes_decide(project, pars
     assert parses == []  # the bytes are the same: the stored outcome holds
     with pytest.raises(RuntimeError):  # so the worker was let go
         events[1].submit(int)
+    assert multiprocessing.active_children() == []  # and reaped, not left waiting
     events.clear()
     assert run(project, jobs=2) == expected
     assert events == ["read"]  # the new stamps were kept: nothing looks edited now
@@ -611,8 +620,6 @@ def test_scans_go_on_where_no_process_pool_can_start(project, monkeypatch, failu
 
 
 def test_facts_are_kept_when_the_analysis_fails(project, parses, monkeypatch):
-    import time
-
     from nilcheck.linter.ftypes import ConfigError
 
     write_pack = cache._write_pack
