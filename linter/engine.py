@@ -285,12 +285,15 @@ def _let_go(pool) -> None:
     waiting for a libcst import to finish. A worker merely abandoned is never reaped: it
     waits forever on the pool's call queue (it holds an end of that pipe itself), and it
     holds this scan's output open, so that whoever reads the output waits too."""
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
-    if terminate is not None:
-        terminate()
-    else:
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.terminate()
+    try:
+        terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+        if terminate is not None:
+            terminate()
+        else:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+    except Exception:  # noqa: BLE001 - a pool already shut down has no workers to stop
+        pass
     pool.shutdown(wait=True, cancel_futures=True)
 
 
