@@ -69,6 +69,7 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
             # While workers parse, import the whole-program stages.
             modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys,
                                          progress, meanwhile=_program, pool=pool)
+            pool = None  # load_facts parsed with it or let it go
             if cache is not None:
                 cache.save_facts_in_background()  # while the analysis runs
             findings = _positioned_findings(settings, root, modules, sources, cache, keys)
@@ -76,7 +77,7 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
             if outcome_key:
                 cache.store_outcome(outcome_key, outcome)
     finally:
-        if pool is not None:  # unused when the files changed in name only (touched)
+        if pool is not None:  # unused: the files changed in name only (touched)
             _let_go(pool)
         if cache is not None:
             # Also when the analysis failed (say, a configured entry point that does not
@@ -100,11 +101,10 @@ def _pool_for_edits(settings: AnalysisSettings, cache: FactsCache):
                                        status.st_ino)
         except OSError:
             pass
+    looks_edited = cache.store_stamps(stamps)
     jobs = max(1, settings.jobs or os.cpu_count() or 1)
-    edited = jobs > 1 and len(settings.files) >= _PARALLEL_THRESHOLD and cache.has_facts() \
-        and cache.stamps() != stamps
-    cache.store_stamps(stamps)
-    if not edited:
+    if not (looks_edited and jobs > 1 and len(settings.files) >= _PARALLEL_THRESHOLD
+            and cache.has_facts()):
         return None
     with _paused_gc():  # the worker inherits it: its imports go faster without collections
         return _start_pool(jobs - 1)
@@ -189,18 +189,11 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
     goes to worker processes when there are enough files to parse, or enough cached
     facts to load here meanwhile (after an edit to one file, the worker imports libcst
     and parses while this process loads the rest and calls meanwhile()). pool, when given,
-    is a pool of jobs - 1 workers started earlier (_start_pool)."""
+    is a pool of jobs - 1 workers started earlier (_start_pool): it is used or let go."""
     results: Dict[str, Result] = dict(unreadable)
     total = len(sources) + len(unreadable)
     jobs = max(1, jobs or os.cpu_count() or 1)
     with _paused_gc():
-        early_pool = pool
-        if early_pool is None and jobs > 1 and len(sources) >= _PARALLEL_THRESHOLD \
-                and cache is not None and cache.has_facts():
-            # Facts are stored but the outcome missed: most likely a few files were edited.
-            # Their worker starts importing libcst now, while this process reads the pack
-            # to learn which ones (the worker is the longer side of such a scan).
-            early_pool = _start_pool(jobs - 1)
         cached = [relative for relative in sources
                   if cache is not None and cache.has(relative, keys[relative])]
         known = set(cached)
@@ -224,20 +217,19 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
                 progress(len(results), total)
             meanwhile()
 
-        if pending and (early_pool is not None or jobs > 1 and (
+        if pending and (pool is not None or jobs > 1 and (
                 len(pending) >= _PARALLEL_THRESHOLD or len(cached) >= _PARALLEL_THRESHOLD)):
             in_workers = list(pending)
             pending.clear()
-            if cached and early_pool is None:
+            if cached and pool is None:
                 # Loading the cached facts needs the IR here anyway: imported before the
                 # workers fork, they inherit it instead of importing it again (30 ms on
                 # the path of a scan after a one-file edit).
                 from nilcheck.linter import ir  # noqa: F401
-            _parse_in_workers(in_workers, jobs, finished, meanwhile=load_cached,
-                              pool=early_pool)
+            _parse_in_workers(in_workers, jobs, finished, meanwhile=load_cached, pool=pool)
         else:
-            if early_pool is not None:  # nothing to parse after all (only settings changed)
-                _let_go(early_pool)
+            if pool is not None:  # nothing to parse after all
+                _let_go(pool)
             load_cached()
         call_on_large_stack(lambda: _parse_here(pending, finished))
         # The facts are immutable and live until the scan ends: keep the collector from

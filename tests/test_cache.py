@@ -547,23 +547,15 @@ def test_edited_file_is_parsed_in_a_worker_while_the_rest_loads(project, monkeyp
     assert used_workers == [["cri/filler_11.py"]]
 
 
-def test_early_worker_is_let_go_when_only_the_settings_changed(project, parses, monkeypatch):
+def test_no_worker_starts_when_only_the_settings_changed(project, parses, monkeypatch):
     discovered = run(project, jobs=2)
-    pools = []
-    original = engine._start_pool
-
-    def spy(workers):
-        pools.append(original(workers))
-        return pools[-1]
-
-    monkeypatch.setattr(engine, "_start_pool", spy)
+    started = []
+    monkeypatch.setattr(engine, "_start_pool", lambda workers: started.append(workers))
     parses.clear()
     configured = run(project, jobs=2, entry=["cri.events:EventMonitor.start"])
     assert configured[0] != discovered[0]  # the analysis ran, from another entry
-    assert parses == [] and len(pools) == 1  # started on the outcome's miss, unused
-    with pytest.raises(RuntimeError):  # and shut down, not left running
-        pools[0].submit(int)
-    assert multiprocessing.active_children() == []
+    assert parses == []  # on the stored facts of every file
+    assert started == []  # the files look as before: nothing to parse, no worker
 
 
 def _slow_warm_up() -> None:
