@@ -106,16 +106,15 @@ class FactsCache:
         self._fingerprint = fingerprint
         self._facts: Optional[_Entries] = None  # facts.pack as read, on first use
         self._current: _Entries = {}  # the entries of this scan's files
-        self._facts_used = False  # looked up or stored: else the facts pack stays as it is
         self._outcomes: Optional[_Entries] = None  # outcome.pack as read, on first use
         self._outcome: Optional[Tuple[bytes, bytes]] = None  # to write
         self._stamps: Optional[Dict[str, tuple]] = None  # to write
+        self._stamps_changed = False
         self._saving: Optional[threading.Thread] = None
         self._saved: Optional[_Entries] = None  # what the background write writes
 
     @property
     def _loaded(self) -> _Entries:
-        self._facts_used = True
         if self._facts is None:
             self._facts = _read_pack(self._directory, self._secret, self._fingerprint)
         return self._facts
@@ -165,14 +164,13 @@ class FactsCache:
         """The outcome stored under key, or None. Reads only the outcome pack."""
         return _unpickled(self._outcome_pack.get(_OUTCOME), key)
 
-    def stamps(self) -> Optional[object]:
-        """The stamps stored by the last scan (see store_stamps), or None."""
-        return _unpickled(self._outcome_pack.get(_STAMPS), b"")
-
-    def store_stamps(self, stamps: Dict[str, tuple]) -> None:
-        """Keep, for the next scan, what the files looked like (size, times, inode).
-        Only a hint of what changed, never trusted for a result: see engine.analyze."""
+    def store_stamps(self, stamps: Dict[str, tuple]) -> bool:
+        """Keep, for the next scan, what the files look like (size, times, inode), and
+        say whether they differ from what the last scan stored. Only a hint of what
+        changed, never trusted for a result: see engine._pool_for_edits."""
         self._stamps = stamps
+        self._stamps_changed = stamps != _unpickled(self._outcome_pack.get(_STAMPS), b"")
+        return self._stamps_changed
 
     def store_outcome(self, key: bytes, outcome: object) -> None:
         try:
@@ -205,7 +203,6 @@ class FactsCache:
     def store(self, relative: str, key: bytes, result: Result,
               pickled: Optional[bytes] = None) -> None:
         """Keep result for save(); pickled, when given, is result already pickled."""
-        self._facts_used = True
         if pickled is None:
             try:
                 pickled = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
@@ -232,7 +229,7 @@ class FactsCache:
         if self._facts_changed() and self._current != self._saved:
             self._write_facts(self._current)
         stamps = self._stamps
-        if self._outcome is not None or stamps is not None and stamps != self.stamps():
+        if self._outcome is not None or self._stamps_changed:
             entries = {_OUTCOME: self._outcome or self._outcome_pack.get(_OUTCOME)}
             if stamps is not None:
                 entries[_STAMPS] = (b"", pickle.dumps(stamps, protocol=pickle.HIGHEST_PROTOCOL))
@@ -243,9 +240,12 @@ class FactsCache:
             except Exception:  # noqa: BLE001 - a read-only checkout still gets its findings
                 pass
             self._outcome = self._stamps = None
+            self._stamps_changed = False
 
     def _facts_changed(self) -> bool:
-        return self._facts_used and self._current != self._loaded
+        # No facts looked up or stored (the outcome was reused): the pack stays as it is.
+        used = self._facts is not None or bool(self._current)
+        return used and self._current != self._loaded
 
     def _write_facts(self, entries: _Entries) -> None:
         try:

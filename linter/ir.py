@@ -206,9 +206,10 @@ class _FunctionWithPickledBody(FunctionFacts):
     __hash__ = FunctionFacts.__hash__
 
 
-def _equal_fields(lazy: object, other: object, base: type) -> bool:
-    """A lazily unpickled object equals the one it was pickled from (dataclass equality
-    wants the same class)."""
+def _equal_fields(lazy: object, other: object, base: type) -> object:
+    """Whether a lazily unpickled object equals other (NotImplemented for other types):
+    it equals the object it was pickled from, though dataclass equality wants the same
+    class."""
     if not isinstance(other, base):
         return NotImplemented
     return all(getattr(lazy, f.name) == getattr(other, f.name) for f in fields(base))
