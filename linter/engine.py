@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +39,9 @@ _MAX_FILES_PER_CHUNK = 64
 # Batches handed to each worker ahead of time: enough that it never waits while this
 # process parses a batch of its own (the batches shrink, so two are more than one).
 _IN_FLIGHT_PER_WORKER = 2
+# How long this process's parsing keeps the GIL from the pool's threads, which read the
+# workers' results and send them their next batches (Python's default: 5 ms).
+_SWITCH_INTERVAL = 0.0002
 # With the collector paused, sweep the youngest generation after this much source.
 _SWEEP_EVERY_BYTES = 16 << 20
 
@@ -332,7 +336,7 @@ def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., Non
                 finished(relative, pickle.loads(pickled), pickled)
 
     try:
-        with pool or ProcessPoolExecutor(max_workers=workers) as pool:
+        with _quick_handoffs(), pool or ProcessPoolExecutor(max_workers=workers) as pool:
             in_flight: Set = set()
 
             def top_up() -> None:
@@ -421,6 +425,23 @@ def _parsing():
 def _program():
     from nilcheck.linter import program
     return program
+
+
+@contextmanager
+def _quick_handoffs() -> Iterator[None]:
+    """Let the pool's threads have the GIL soon while this process parses a batch.
+
+    Reading a worker's results (megabytes of pickles) takes a GIL handoff per pipe read,
+    and with the default switch interval each handoff waited up to 5 ms behind this
+    process's parsing: a worker sat idle 0.1 s after each big batch, 0.2-0.5 s per cold
+    Django scan in all (measured: 0.05-0.1 s at 0.2 ms).
+    """
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(_SWITCH_INTERVAL)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 @contextmanager

@@ -146,6 +146,28 @@ def test_parallel_findings_identical_to_serial(project, monkeypatch):
     assert [f.rule for f in parallel[0]] == ["NIL001"]
 
 
+def test_pool_threads_get_quick_handoffs_only_while_this_process_parses(project, monkeypatch):
+    seen = []
+    original = engine._parse_job
+
+    def spy(job, positioned=False):
+        seen.append((positioned, sys.getswitchinterval()))
+        return original(job, positioned)
+
+    monkeypatch.setattr(engine, "_parse_job", spy)
+    default = sys.getswitchinterval()
+    run(project, jobs=2, use_cache=False)
+    assert sys.getswitchinterval() == default
+    # This process parsed batches beside the worker with short switches, and extracted
+    # the reported files again afterwards with the default.
+    parsing = {interval for positioned, interval in seen if not positioned}
+    assert len(parsing) == 1 and parsing.pop() == pytest.approx(engine._SWITCH_INTERVAL)
+    assert {interval for positioned, interval in seen if positioned} == {default}
+    with pytest.raises(KeyError), engine._quick_handoffs():
+        raise KeyError("a failed parse")
+    assert sys.getswitchinterval() == default
+
+
 def dying_worker(chunk):
     os._exit(3)
 
