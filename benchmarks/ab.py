@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import statistics
-import sys
 from pathlib import Path
 from typing import List, Tuple
 
-from bench import Run, run_child
+from bench import Measure, _paired, _show, run_child
 
 
 def parse_side(text: str) -> Tuple[str, List[str]]:
@@ -39,26 +37,20 @@ def main() -> None:
     args = parser.parse_args()
     if len(args.side) != 2:
         parser.error("give --side twice")
-    runs = {name: [] for name, _ in args.side}  # type: dict
+    measures = [Measure(name) for name, _ in args.side]
+    sides = list(zip(measures, (words for _, words in args.side)))
     for index in range(args.rounds):
-        order = args.side if index % 2 == 0 else args.side[::-1]
-        for name, words in order:
+        for measure, words in sides if index % 2 == 0 else sides[::-1]:
             run = run_child([words[0], "scan", ".", "--exit-zero", "--quiet", *words[1:]],
                             args.project.resolve())
-            runs[name].append(run)
-            print(f"  {name:<8} round {index + 1}: {run.wall:7.2f} s wall {run.cpu:7.2f} s CPU",
-                  flush=True)
-    (base, base_runs), (new, new_runs) = [(name, runs[name]) for name, _ in args.side]
-    for name, measured in runs.items():
-        print(f"{name}: median wall {statistics.median(r.wall for r in measured):.3f} s, "
-              f"CPU {statistics.median(r.cpu for r in measured):.3f} s")
-    print(f"{new}/{base} paired: wall {_paired(new_runs, base_runs, 'wall'):.3f}x, "
-          f"CPU {_paired(new_runs, base_runs, 'cpu'):.3f}x")
-
-
-def _paired(new: List[Run], base: List[Run], what: str) -> float:
-    return statistics.median(getattr(n, what) / getattr(b, what) for n, b in zip(new, base))
+            measure.runs.append(run)
+            _show(measure.name, index, run)
+    for measure in measures:
+        print(f"{measure.name}: median wall {measure.wall:.3f} s, CPU {measure.cpu:.3f} s")
+    base, new = measures
+    print(f"{new.name}/{base.name} paired: wall {_paired(new, base, 'wall'):.3f}x, "
+          f"CPU {_paired(new, base, 'cpu'):.3f}x")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
