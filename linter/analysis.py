@@ -134,6 +134,11 @@ class Analysis:
     # ------------------------------------------------------------ hazards
 
     def hazards(self, entries: Sequence[Entry]) -> List[Hazard]:
+        # The value flow first, from every entry and what runs before it, with the
+        # receiver of a method entry constructed.
+        self.resolver.prepare(
+            [ctx for entry in entries for ctx in (entry.ctx,) + entry.prelude],
+            live=[entry.ctx[1] for entry in entries if entry.ctx[1] is not None])
         roots = []
         for entry in entries:
             if entry.ctx[0] in self.index.functions:

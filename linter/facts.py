@@ -13,15 +13,25 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from nilcheck.linter.ir import (
-    Attr, Bind, Block, Call, CallExpr, ClassAttr, ClassFacts, Exit, Expr, FalsyConst,
-    FunctionFacts, If, ImportFacts, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Opaque,
-    Param, Read, Store, Super, Try, dotted, walk_nodes,
+    Attr, Await, AwaitValue, Bind, Block, Call, CallExpr, ClassAttr, ClassFacts, Comp,
+    Declared, Decorated, DictLit, Either, Enter, Exit, Expr, FalsyConst, FunctionFacts, If,
+    ImportFacts, Iter, Lit, LocalClass, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Opaque,
+    Param, Read, Seq, SetItem, Starred, Store, Subscript, Super, Try, dotted, walk_nodes,
 )
 from nilcheck.linter.positions import start_positions
 
 _OPAQUE = Opaque()
 _NONE = NoneConst()
 _FALSY = FalsyConst()
+_TRUE = Lit("bool", True)
+_STR = Lit("str")
+_FLOAT = Lit("float")
+_DISPLAY_KINDS = {cst.Tuple: "tuple", cst.List: "list", cst.Set: "set"}
+_COMPREHENSION_KINDS = {cst.ListComp: "list", cst.SetComp: "set", cst.DictComp: "dict",
+                        cst.GeneratorExp: "gen"}
+# Literal strings longer than this keep no value: dictionary keys and attribute names
+# are short, and a value costs memory in every cached fact.
+_MAX_KEY_LENGTH = 64
 # Handlers that catch the AttributeError/TypeError a None dereference raises.
 _CATCHES_NONE_DEREF = {"AttributeError", "TypeError", "Exception", "BaseException"}
 _DATACLASS_DECORATORS = {"dataclass", "dataclasses.dataclass", "attr.s", "attrs.define",
@@ -51,7 +61,16 @@ class _Scope:
         self.aliases: Dict[str, Attr] = {}
         self.bound: set = set()
         self.returns: List[Expr] = []
+        self.yields: List[Expr] = []
+        self.generator = False
+        self.globals: set = set()  # `global` / `nonlocal` names: not this scope's locals
+        self.global_decls: set = set()  # the `global` ones
         self.lambdas = 0
+        self.displays = 0  # numbers the list/tuple/set/dict displays and comprehensions
+
+    def display_site(self) -> int:
+        self.displays += 1
+        return self.displays
 
 
 class ModuleConverter:
@@ -148,6 +167,8 @@ class ModuleConverter:
             toplevel=top, main_block=main_facts, decorated=tuple(self.decorated),
             positioned=self.positions is not None,
             stored_attrs=_stored_attrs(self.functions, top, main_facts),
+            global_declarations=tuple(sorted({(f.qualname, name) for f in self.functions
+                                              for name in f.global_names})),
         )
 
     # ------------------------------------------------------------ statements
@@ -179,9 +200,9 @@ class ModuleConverter:
         elif type(stmt) is cst.If:
             self.if_statement(stmt, out)
         elif type(stmt) in (cst.For,):
-            self.expr(stmt.iter, out, deref=True)
+            iterable = self.expr(stmt.iter, out, deref=True)
             before = dict(self.scope.aliases)
-            self.bind_target(stmt.target, _OPAQUE, out)
+            self.bind_target(stmt.target, Iter(iterable), out)
             body = self.block(stmt.body)
             self.join_aliases(before)
             orelse = self.orelse_block(stmt.orelse)
@@ -197,9 +218,9 @@ class ModuleConverter:
                             infinite=infinite, exit_facts=falsy))
         elif type(stmt) is cst.With:
             for item in stmt.items:
-                self.expr(item.item, out, deref=True)
+                manager = self.expr(item.item, out, deref=True)
                 if item.asname is not None:
-                    self.bind_target(item.asname.name, _OPAQUE, out)
+                    self.bind_target(item.asname.name, Enter(manager), out)
             out.extend(self.block(stmt.body))
         elif isinstance(stmt, (cst.Try, getattr(cst, "TryStar", cst.Try))):
             self.try_statement(stmt, out)
@@ -273,17 +294,17 @@ class ModuleConverter:
                     and isinstance(value, (Opaque, NoneConst)):
                 # An annotated local or global: its declared type is what we know.
                 self.assign(target, value, out, toplevel_scope)
-                out.append(Bind(target.value, CallExpr(annotation), self.pos(target)[0]))
+                out.append(Bind(target.value, Declared(annotation), self.pos(target)[0]))
             elif value is not None:
                 self.assign(target, value, out, toplevel_scope)
                 if type(target) is cst.Attribute and annotation is not None:
                     base = self.expr(target.value, [])
-                    out.append(Store(self.attr(base, target.attr.value), CallExpr(annotation),
+                    out.append(Store(self.attr(base, target.attr.value), Declared(annotation),
                                      *self.pos(target)) if not isinstance(value, NoneConst)
                                else Store(self.attr(base, target.attr.value), value,
                                           *self.pos(target)))
             elif type(target) is cst.Name and annotation is not None:
-                out.append(Bind(target.value, CallExpr(annotation), self.pos(target)[0]))
+                out.append(Bind(target.value, Declared(annotation), self.pos(target)[0]))
         elif type(small) is cst.AugAssign:
             self.expr(small.value, out)
             self.expr(small.target, out)
@@ -293,7 +314,9 @@ class ModuleConverter:
             out.append(Exit("return"))
         elif type(small) is cst.Raise:
             if small.exc is not None:
-                self.expr(small.exc, out)
+                exception = self.expr(small.exc, out)
+                if type(small.exc) in (cst.Name, cst.Attribute):
+                    out.append(Call(exception, (), (), *self.pos(small.exc), kind="raise"))
             out.append(Exit("raise"))
         elif type(small) is cst.Assert:
             self.expr(small.test, out)
@@ -304,6 +327,11 @@ class ModuleConverter:
             out.append(Exit("break"))
         elif type(small) is cst.Continue:
             out.append(Exit("continue"))
+        elif type(small) in (cst.Global, cst.Nonlocal):
+            # Not this scope's locals: `global` binds are the module's (see the flow).
+            self.scope.globals.update(name.name.value for name in small.names)
+            if type(small) is cst.Global:
+                self.scope.global_decls.update(name.name.value for name in small.names)
         elif type(small) is cst.Import:
             for alias in small.names:
                 full = _dotted_cst(alias.name)
@@ -341,15 +369,33 @@ class ModuleConverter:
             line, column = self.pos(target)
             out.append(Store(self.attr(base, target.attr.value), value, line, column))
         elif type(target) in (cst.Tuple, cst.List):
-            for element in target.elements:
+            elements = target.elements
+            star = next((i for i, e in enumerate(elements) if type(e) is cst.StarredElement),
+                        None)
+            count = len(elements)
+            for position, element in enumerate(elements):
                 inner = element.value
-                if type(inner) is cst.StarredElement:
-                    inner = inner.value
-                self.assign(inner, _OPAQUE, out, toplevel_scope)
+                if position == star:
+                    self.assign(inner, self._starred_part(value, position, count), out,
+                                toplevel_scope)
+                else:
+                    index = position if star is None or position < star else position - count
+                    self.assign(inner, _item(value, index), out, toplevel_scope)
         elif type(target) is cst.Subscript:
-            self.expr(target, out)
+            base = self.expr(target.value, out, deref=True)
+            index, _ = self.subscript_index(target, out)
+            out.append(SetItem(base, index, value, *self.pos(target.value)))
         elif type(target) is cst.StarredElement:
-            self.assign(target.value, _OPAQUE, out, toplevel_scope)
+            self.assign(target.value, self._starred_part(value, 0, 1), out, toplevel_scope)
+
+    def _starred_part(self, value: Expr, position: int, count: int) -> Expr:
+        """The list a starred target gets: value's elements from position on, less the
+        count - position - 1 targets after the star."""
+        site = self.scope.display_site()
+        if isinstance(value, Seq) and not any(isinstance(i, Starred) for i in value.items):
+            return Seq("list", value.items[position:len(value.items) - (count - position - 1)],
+                       site)
+        return Seq("list", (Starred(value),), site)
 
     def bind_target(self, target, value: Expr, out: List) -> None:
         if type(target) is cst.Name:
@@ -359,7 +405,8 @@ class ModuleConverter:
 
     def bind_name(self, name: str, value: Expr, line: int, out: List) -> None:
         scope = self.scope
-        scope.bound.add(name)
+        if name not in scope.globals:
+            scope.bound.add(name)
         if isinstance(value, Attr) and name != scope.self_name:
             scope.aliases[name] = value
         else:
@@ -394,7 +441,7 @@ class ModuleConverter:
             qualname = f"{self.scope.qualname}.<locals>.{node.name.value}"
         for decorator in decorators:
             self.decorated.append((qualname, decorator))
-        params = self.parameters(node.params)
+        params = self.parameters(node.params, out)
         self_name = params[0].name if kind in ("method", "property") and params else None
         enclosing = self.scope.qualname
         parent = None if enclosing == "<module>" or enclosing.startswith("<class>") \
@@ -411,36 +458,53 @@ class ModuleConverter:
             owner_class=owner_class, parent=parent, self_name=self_name, kind=kind,
             is_async=node.asynchronous is not None, returns=returns,
             return_values=tuple(scope.returns), local_names=tuple(sorted(scope.bound)),
+            yield_values=tuple(scope.yields), is_generator=scope.generator,
+            global_names=tuple(sorted(scope.global_decls)),
         )
         self.functions.append(facts)
-        if class_qualname is None and parent is not None:
-            self.bind_name(node.name.value, LocalFunc(qualname), facts.line, out)
+        if class_qualname is None:
+            value = self.decorate(LocalFunc(qualname), decorators, node.decorators, out)
+            self.bind_name(node.name.value, value, facts.line, out)
         return facts
 
-    def parameters(self, params: cst.Parameters) -> Tuple[Param, ...]:
+    def decorate(self, value: Expr, decorators: List[Expr], nodes, out: List) -> Expr:
+        """value after its decorators, innermost first; each application is a call."""
+        for decorator, node in zip(reversed(decorators), reversed(nodes)):
+            out.append(Call(decorator, (value,), (), *self.pos(node.decorator),
+                            kind="decorator"))
+            value = Decorated(decorator, value)
+        return value
+
+    def parameters(self, params: cst.Parameters, out: List) -> Tuple[Param, ...]:
+        """The parameters; their defaults are evaluated into out, where the def runs."""
         result = []
-        every = list(params.posonly_params) + list(params.params)
+        every = [(param, "posonly") for param in params.posonly_params]
+        every += [(param, "") for param in params.params]
         if type(params.star_arg) is cst.Param:
-            every.append(params.star_arg)
-        every += list(params.kwonly_params)
+            every.append((params.star_arg, "*"))
+        every += [(param, "kwonly") for param in params.kwonly_params]
         if params.star_kwarg is not None:
-            every.append(params.star_kwarg)
-        for param in every:
+            every.append((params.star_kwarg, "**"))
+        for param, kind in every:
             annotation = annotation_expr(param.annotation.annotation) \
                 if param.annotation is not None else None
             default_none = type(param.default) is cst.Name and param.default.value == "None"
-            result.append(Param(param.name.value, annotation, default_none))
+            default = self.expr(param.default, out) if param.default is not None else None
+            result.append(Param(param.name.value, annotation, default_none, default, kind))
         return tuple(result)
 
-    def lambda_def(self, node: cst.Lambda) -> Expr:
+    def lambda_def(self, node: cst.Lambda, out: List) -> Expr:
         scope = self.scope
         scope.lambdas += 1
         line, _ = self.pos(node)
+        # Numbered in order within their scope, as PyCG names them: stable whatever the
+        # positions (facts are extracted with and without them).
         prefix = "" if scope.qualname == "<module>" else f"{scope.qualname}.<locals>."
-        qualname = f"{prefix}<lambda@{line}>"
-        if any(f.qualname == qualname for f in self.functions):
-            qualname = f"{prefix}<lambda@{line}#{scope.lambdas}>"
-        params = self.parameters(node.params)
+        qualname = f"{prefix}<lambda{scope.lambdas}>"
+        while any(f.qualname == qualname for f in self.functions):
+            scope.lambdas += 1  # a redefined function's scope numbered its lambdas too
+            qualname = f"{prefix}<lambda{scope.lambdas}>"
+        params = self.parameters(node.params, out)
         inner = _Scope(qualname, scope.self_name)
         inner.bound.update(p.name for p in params)
         self.scopes.append(inner)
@@ -454,8 +518,7 @@ class ModuleConverter:
         return LocalFunc(qualname)
 
     def class_def(self, node: cst.ClassDef, out: List) -> None:
-        for decorator in node.decorators:
-            self.expr(decorator.decorator, out)
+        decorators = [self.expr(decorator.decorator, out) for decorator in node.decorators]
         bases = tuple(self.expr(arg.value, out) for arg in node.bases)
         if self.scope.qualname == "<module>":
             qualname = node.name.value
@@ -490,9 +553,10 @@ class ModuleConverter:
             qualname=qualname, line=self.pos(node.name)[0], bases=bases,
             methods=tuple(methods), attrs=tuple(attrs), is_dataclass=is_dataclass,
             dynamic_attributes=dynamic))
-        if self.scope.qualname == "<module>" or self.scope.qualname.startswith("<class>"):
-            return
-        self.bind_name(node.name.value, _OPAQUE, self.pos(node.name)[0], out)
+        if self.scope.qualname.startswith("<class>"):
+            return  # a class attribute: the index finds nested classes by name
+        value = self.decorate(LocalClass(qualname), decorators, node.decorators, out)
+        self.bind_name(node.name.value, value, self.pos(node.name)[0], out)
 
     def class_attribute(self, small) -> List[Tuple[str, ClassAttr]]:
         if type(small) is cst.Assign:
@@ -531,6 +595,8 @@ class ModuleConverter:
                 return _NONE
             if node.value == "False":
                 return _FALSY
+            if node.value == "True":
+                return _TRUE
             alias = self.scope.aliases.get(node.value)
             return alias if alias is not None else self.name(node.value)
         if kind is cst.Attribute:
@@ -541,49 +607,52 @@ class ModuleConverter:
         if kind is cst.Call:
             return self.call(node, out, awaited)
         if kind is cst.SimpleString:
-            # An empty literal is at most 8 characters (`rb""""""`): spare the others
-            # the evaluation (a compile() each).
-            return _FALSY if len(node.value) <= 8 and _string_value(node) == "" else _OPAQUE
+            # Only short literals are evaluated (a long one, such as a docstring, is no
+            # dictionary key); an empty literal is at most 8 characters (`rb""""""`).
+            if len(node.value) > _MAX_KEY_LENGTH:
+                return _STR
+            text = _string_value(node)
+            if text == "":
+                return _FALSY
+            return self._shared(Lit("str", text)) if text is not None else _STR
         if kind is cst.Integer:
-            return _FALSY if node.value in ("0", "0x0", "0o0", "0b0") else _OPAQUE
+            if node.value in ("0", "0x0", "0o0", "0b0"):
+                return _FALSY
+            try:
+                return self._shared(Lit("int", int(node.value.replace("_", ""), 0)))
+            except ValueError:  # `0777`: Python 2
+                return _OPAQUE
         if kind is cst.Await:
             if type(node.expression) is cst.Call:
-                self.call(node.expression, out, awaited=True)
-                return _OPAQUE
-            self.expr(node.expression, out, deref=True)
-            return _OPAQUE
+                return Await(self.call(node.expression, out, awaited=True))
+            value = self.expr(node.expression, out, deref=True)
+            out.append(AwaitValue(value, *self.pos(node.expression)))
+            return Await(value)
         if kind is cst.Subscript:
-            self.expr(node.value, out, deref=True)
-            for element in node.slice:
-                inner = element.slice
-                if type(inner) is cst.Index:
-                    self.expr(inner.value, out)
-                elif type(inner) is cst.Slice:
-                    for part in (inner.lower, inner.upper, inner.step):
-                        if part is not None:
-                            self.expr(part, out)
-            return _OPAQUE
+            base = self.expr(node.value, out, deref=True)
+            index, is_slice = self.subscript_index(node, out)
+            return Subscript(base, index, is_slice)
         if kind is cst.BooleanOperation:
-            self.expr(node.left, out)
+            left = self.expr(node.left, out)
             truthy, falsy = self.facts(node.left)
             right: List = []
-            self.expr(node.right, right)
+            right_value = self.expr(node.right, right)
             if type(node.operator) is cst.And:
                 out.append(If(truthy, falsy, tuple(right), ()))
             else:
                 out.append(If(truthy, falsy, (), tuple(right)))
-            return _OPAQUE
+            return Either((left, right_value))
         if kind is cst.IfExp:
             self.expr(node.test, out)
             truthy, falsy = self.facts(node.test)
             body: List = []
             orelse: List = []
-            self.expr(node.body, body)
-            self.expr(node.orelse, orelse)
+            body_value = self.expr(node.body, body)
+            orelse_value = self.expr(node.orelse, orelse)
             out.append(If(truthy, falsy, tuple(body), tuple(orelse)))
-            return _OPAQUE
+            return Either((body_value, orelse_value))
         if kind is cst.Lambda:
-            return self.lambda_def(node)
+            return self.lambda_def(node, out)
         if kind is cst.NamedExpr:
             value = self.expr(node.value, out)
             if type(node.target) is cst.Name:
@@ -592,18 +661,19 @@ class ModuleConverter:
         if kind in (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp):
             return self.comprehension(node, out)
         if kind in (cst.Tuple, cst.List, cst.Set):
+            items = []
             for element in node.elements:
-                self.expr(element.value, out)
-            return _OPAQUE if node.elements else _FALSY
+                value = self.expr(element.value, out)
+                items.append(Starred(value) if type(element) is cst.StarredElement else value)
+            return Seq(_DISPLAY_KINDS[kind], tuple(items), self.scope.display_site())
         if kind is cst.Dict:
+            pairs = []
             for element in node.elements:
-                if type(element) is cst.DictElement:
-                    self.expr(element.key, out)
-                self.expr(element.value, out)
-            return _OPAQUE if node.elements else _FALSY
+                key = self.expr(element.key, out) if type(element) is cst.DictElement else None
+                pairs.append((key, self.expr(element.value, out)))
+            return DictLit(tuple(pairs), self.scope.display_site())
         if kind is cst.StarredElement:
-            self.expr(node.value, out)
-            return _OPAQUE
+            return Starred(self.expr(node.value, out))
         if kind is cst.BinaryOperation:
             self.expr(node.left, out)
             self.expr(node.right, out)
@@ -620,27 +690,55 @@ class ModuleConverter:
             for part in node.parts:
                 if type(part) is cst.FormattedStringExpression:
                     self.expr(part.expression, out)
-            return _OPAQUE
+            return _STR
+        if kind is cst.ConcatenatedString:
+            self.expr(node.left, out)
+            self.expr(node.right, out)
+            return _STR
         if kind in (cst.Yield,):
+            scope = self.scope
+            scope.generator = True
             if isinstance(node.value, cst.BaseExpression):
-                self.expr(node.value, out)
-            elif node.value is not None:
-                self.expr(node.value.item, out)
+                scope.yields.append(self.expr(node.value, out))
+            elif node.value is not None:  # yield from
+                scope.yields.append(Iter(self.expr(node.value.item, out)))
             return _OPAQUE
+        if kind in (cst.Float, cst.Imaginary):
+            return _FLOAT
+        return _OPAQUE
+
+    def subscript_index(self, node: cst.Subscript, out: List) -> Tuple[Expr, bool]:
+        """The index of a subscript, and whether it is a slice."""
+        if len(node.slice) != 1:
+            for element in node.slice:
+                self.subscript_index_part(element.slice, out)
+            return _OPAQUE, False
+        inner = node.slice[0].slice
+        return self.subscript_index_part(inner, out), type(inner) is cst.Slice
+
+    def subscript_index_part(self, inner, out: List) -> Expr:
+        if type(inner) is cst.Index:
+            return self.expr(inner.value, out)
+        for part in (inner.lower, inner.upper, inner.step):
+            if part is not None:
+                self.expr(part, out)
         return _OPAQUE
 
     def comprehension(self, node, out: List) -> Expr:
         clause = node.for_in
-        self.expr(clause.iter, out, deref=True)
+        iterable = self.expr(clause.iter, out, deref=True)
         body: List = []
-        self.comprehension_clause(node, clause, body, first=True)
+        element, key = self.comprehension_clause(node, clause, body, iterable)
         out.append(Loop(body=tuple(body), orelse=()))
-        return _OPAQUE
+        return Comp(_COMPREHENSION_KINDS[type(node)], element, key, self.scope.display_site())
 
-    def comprehension_clause(self, node, clause, out: List, first: bool) -> None:
-        if not first:
-            self.expr(clause.iter, out, deref=True)
-        self.bind_target(clause.target, _OPAQUE, out)
+    def comprehension_clause(self, node, clause, out: List, iterable: Optional[Expr]
+                             ) -> Tuple[Expr, Optional[Expr]]:
+        """Convert one `for` clause (and those nested in it) into out; return the
+        element value (and a dict comprehension's key)."""
+        if iterable is None:
+            iterable = self.expr(clause.iter, out, deref=True)
+        self.bind_target(clause.target, Iter(iterable), out)
         inner: List = out
         wrappers = []
         for condition in clause.ifs:
@@ -649,20 +747,23 @@ class ModuleConverter:
             nested: List = []
             wrappers.append((truthy, falsy, inner, nested))
             inner = nested
+        key = None
         if clause.inner_for_in is not None:
-            self.comprehension_clause(node, clause.inner_for_in, inner, first=False)
+            element, key = self.comprehension_clause(node, clause.inner_for_in, inner, None)
         elif type(node) is cst.DictComp:
-            self.expr(node.key, inner)
-            self.expr(node.value, inner)
+            key = self.expr(node.key, inner)
+            element = self.expr(node.value, inner)
         else:
-            self.expr(node.elt, inner)
+            element = self.expr(node.elt, inner)
         for truthy, falsy, parent, nested in reversed(wrappers):
             parent.append(If(truthy, falsy, tuple(nested), ()))
+        return element, key
 
     def call(self, node: cst.Call, out: List, awaited: bool) -> Expr:
         func_name = _dotted_cst(node.func) if type(node.func) in (cst.Name, cst.Attribute) \
             else None
         if func_name == "super" and not node.args:
+            out.append(Call(self.name("super"), (), (), *self.pos(node)))
             return Super()
         if func_name == "getattr" and len(node.args) >= 2 and _string_value(node.args[1].value):
             base = self.expr(node.args[0].value, out)
@@ -683,8 +784,10 @@ class ModuleConverter:
             value = self.expr(arg.value, out)
             if arg.keyword is not None:
                 kwargs.append((arg.keyword.value, value))
+            elif arg.star == "**":
+                kwargs.append(("**", value))
             elif arg.star:
-                args.append(_OPAQUE)
+                args.append(Starred(value))
             else:
                 args.append(value)
         line, column = self.pos(node)
@@ -784,6 +887,15 @@ def _stored_attrs(functions: List[FunctionFacts], *specials: Optional[FunctionFa
     kept.update((special.qualname, special) for special in specials if special is not None)
     return tuple(sorted({node.target.attr for function in kept.values()
                          for node in walk_nodes(function.body) if isinstance(node, Store)}))
+
+
+def _item(value: Expr, index: int) -> Expr:
+    """Element index of value, for a tuple target: the display's own element when value
+    is a display without starred items."""
+    if isinstance(value, Seq) and not any(isinstance(i, Starred) for i in value.items) \
+            and -len(value.items) <= index < len(value.items):
+        return value.items[index]
+    return Subscript(value, Lit("int", index))
 
 
 def _is_main_guard(stmt) -> bool:

@@ -38,6 +38,7 @@ class ProjectIndex:
                 for name, _ in klass.methods:
                     self.method_owners.setdefault(name, []).append(cid)
         self._binds: Dict[str, Dict[str, List]] = {}
+        self._global_binds: Dict[str, Dict[str, List]] = {}
         self._self_stores: Dict[str, Dict[str, List]] = {}
         self._mro: Dict[str, Tuple[List[str], List[str]]] = {}
         # Set by the Resolver: base-class expressions need name resolution, which needs
@@ -73,6 +74,27 @@ class ProjectIndex:
                     self_stores.setdefault(node.target.attr, []).append(node.value)
             self._binds[fid] = cached
             self._self_stores[fid] = self_stores
+        return cached
+
+    def global_binds(self, module_name: str) -> Dict[str, List]:
+        """Every value a module's global names are bound to: by its top-level code and
+        `if __name__ == "__main__":` block, and by functions that declare them `global`."""
+        cached = self._global_binds.get(module_name)
+        if cached is None:
+            cached = {}
+            module = self.modules[module_name]
+            functions = [f"{module_name}.<module>"]
+            if module.main_block is not None:
+                functions.append(f"{module_name}.<main>")
+            for fid in functions:
+                for name, values in self.binds(fid).items():
+                    known = cached.setdefault(name, [])
+                    known.extend(v for v in values if not any(v is k for k in known))
+            for qualname, name in module.global_declarations:
+                fid = f"{module_name}.{qualname}"
+                if fid in self.functions:
+                    cached.setdefault(name, []).extend(self.binds(fid).get(name, ()))
+            self._global_binds[module_name] = cached
         return cached
 
     def self_stores(self, fid: str) -> Dict[str, List]:

@@ -49,21 +49,138 @@ class LocalFunc:
 
 
 @dataclass(frozen=True)
+class LocalClass:
+    """A class statement's class (the name a `class` statement binds), by module qualname."""
+
+    qualname: str
+
+
+@dataclass(frozen=True)
 class NoneConst:
     pass
 
 
 @dataclass(frozen=True)
 class FalsyConst:
-    """A literal that is false but not None: False, 0, "", an empty container."""
+    """A literal that is false but not None: False, 0, "" (empty containers are Seq and
+    DictLit without items)."""
+
+
+@dataclass(frozen=True)
+class Lit:
+    """A true literal: kind is "str", "int", "bool", "bytes", "float"...; value is kept
+    for short strings and ints (dictionary keys and indices), else None."""
+
+    kind: str
+    value: object = None
+
+
+@dataclass(frozen=True)
+class Seq:
+    """A list, tuple or set display. `site` numbers the displays of one function, so
+    that two equal-looking `[]` are two objects."""
+
+    kind: str  # "list" | "tuple" | "set"
+    items: Tuple["Expr", ...]
+    site: int
+
+
+@dataclass(frozen=True)
+class DictLit:
+    """A dict display: (key, value) pairs; key None for `**other`."""
+
+    items: Tuple[Tuple[Optional["Expr"], "Expr"], ...]
+    site: int
+
+
+@dataclass(frozen=True)
+class Comp:
+    """A comprehension's result: a kind ("list", "set", "dict", "gen") of `element`
+    values (for a dict, `key` too), evaluated where the loop binds its names."""
+
+    kind: str
+    element: "Expr"
+    key: Optional["Expr"]
+    site: int
+
+
+@dataclass(frozen=True)
+class Starred:
+    """`*value` in a display, an argument list or an assignment target's value."""
+
+    value: "Expr"
+
+
+@dataclass(frozen=True)
+class Subscript:
+    """`base[index]`; `is_slice` for `base[a:b]` (a container like base, not an element)."""
+
+    base: "Expr"
+    index: "Expr"
+    is_slice: bool = False
+
+
+@dataclass(frozen=True)
+class Iter:
+    """One element of iterating `base` (`for x in base`, a comprehension's target)."""
+
+    base: "Expr"
+
+
+@dataclass(frozen=True)
+class Either:
+    """One of several values: `a or b`, `a and b`, `x if c else y`."""
+
+    options: Tuple["Expr", ...]
+
+
+@dataclass(frozen=True)
+class Await:
+    """The value of `await value`."""
+
+    value: "Expr"
+
+
+@dataclass(frozen=True)
+class Enter:
+    """The `as` target of `with value as target`: what value.__enter__() returns."""
+
+    value: "Expr"
+
+
+@dataclass(frozen=True)
+class Declared:
+    """An instance of the class an annotation names (`x: Store`), not a construction."""
+
+    annotation: "Expr"
+
+
+@dataclass(frozen=True)
+class Decorated:
+    """`function` after `@decorator`: what a project decorator returns for it; an
+    external decorator is taken to return the function itself."""
+
+    decorator: "Expr"
+    function: "Expr"
 
 
 @dataclass(frozen=True)
 class Opaque:
-    """Any value nilcheck does not model (literals, arithmetic, comprehensions...)."""
+    """Any value nilcheck does not model (arithmetic, comparisons, unknown literals...)."""
 
 
-Expr = Union[Name, Attr, CallExpr, Super, LocalFunc, NoneConst, FalsyConst, Opaque]
+Expr = Union[Name, Attr, CallExpr, Super, LocalFunc, LocalClass, NoneConst, FalsyConst, Lit,
+             Seq, DictLit, Comp, Starred, Subscript, Iter, Either, Await, Enter, Declared,
+             Decorated, Opaque]
+
+
+def is_falsy_literal(expr: "Expr") -> bool:
+    """A literal that is false: False, 0, "", None aside; an empty display."""
+    if isinstance(expr, FalsyConst):
+        return True
+    if isinstance(expr, (Seq, DictLit)):
+        return not expr.items
+    return False
 
 # ---------------------------------------------------------------- events and control flow
 
@@ -79,12 +196,19 @@ class Read:
 
 @dataclass(frozen=True)
 class Call:
+    """A call. args may hold Starred values; a kwargs name "**" is a `**mapping`.
+
+    kind: "" for a call written as such; "decorator" for applying a decorator to the
+    function or class it decorates; "raise" for `raise X` without a call (X may be a
+    class, which is then instantiated)."""
+
     func: Expr
     args: Tuple[Expr, ...]
     kwargs: Tuple[Tuple[str, Expr], ...]
     line: int
     column: int
     awaited: bool = False
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -92,6 +216,27 @@ class Store:
     """`target = value` where target is an attribute (`self.x`, `svc.hooks.x`)."""
 
     target: Attr
+    value: Expr
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class SetItem:
+    """`base[index] = value`."""
+
+    base: Expr
+    index: Expr
+    value: Expr
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class AwaitValue:
+    """`await value` where value is not written as a call (`await task`, `await self.fut`):
+    a coroutine object runs here."""
+
     value: Expr
     line: int
     column: int
@@ -146,7 +291,7 @@ class Exit:
     kind: str  # "return" | "raise" | "break" | "continue"
 
 
-Node = Union[Read, Call, Store, Bind, If, Loop, Try, Exit]
+Node = Union[Read, Call, Store, SetItem, AwaitValue, Bind, If, Loop, Try, Exit]
 Block = Tuple[Node, ...]
 
 # ---------------------------------------------------------------- declarations
@@ -157,6 +302,8 @@ class Param:
     name: str
     annotation: Optional[Expr] = None
     default_none: bool = False
+    default: Optional[Expr] = None  # evaluated where the def statement runs
+    kind: str = ""  # "" positional or keyword, "posonly", "kwonly", "*", "**"
 
 
 @dataclass(frozen=True)
@@ -173,6 +320,9 @@ class FunctionFacts:
     returns: Optional[Expr] = None  # return annotation
     return_values: Tuple[Expr, ...] = ()
     local_names: Tuple[str, ...] = ()  # names bound in this scope (Python's locals)
+    yield_values: Tuple[Expr, ...] = ()  # what a generator yields (`yield from g`: Iter(g))
+    is_generator: bool = False
+    global_names: Tuple[str, ...] = ()  # `global` declarations: these binds are the module's
 
     def __reduce__(self):
         # Bodies are most of the facts and an analysis reads few of them (440 of Django's
@@ -279,6 +429,9 @@ class ModuleFacts:
     # index keeps: what the resolver's late-field candidates are drawn from, summed up
     # here so that the analysis need not walk every body of the project.
     stored_attrs: Tuple[str, ...] = ()
+    # (function qualname, name) for each `global name` in a function: their binds are
+    # the module's, and the index should not unpickle every function to find them.
+    global_declarations: Tuple[Tuple[str, str], ...] = ()
 
     @property
     def function_names(self) -> Tuple[str, ...]:

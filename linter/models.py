@@ -45,3 +45,24 @@ NO_RETURN = frozenset({"sys.exit", "exit", "quit", "os._exit", "os.abort", "os.e
                        "os.execve", "os.execvp", "os.execvpe", "os.execl", "os.execle",
                        "os.execlp", "os.execlpe"})
 NO_RETURN_ANNOTATIONS = ("NoReturn", "Never")
+
+# Callables that call the callables they are given before they return, with the result
+# (for map) made of what those return: the callables run at the call, not later.
+SYNC_CALLERS = frozenset({"map", "filter", "sorted", "min", "max", "functools.reduce",
+                          "reduce", "itertools.starmap", "itertools.filterfalse",
+                          "itertools.takewhile", "itertools.dropwhile", "itertools.groupby",
+                          "itertools.accumulate", "functools.cmp_to_key"})
+# Builtins that return a new container (or iterator) of their last argument's elements.
+ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed",
+                                "iter", "filter"})
+# Calls that run the coroutines they are given to completion before they return: the
+# coroutine's body runs inside the call (by qualified name or method name).
+COROUTINE_RUNNERS = frozenset({"asyncio.run", "run_until_complete", "trio.run", "anyio.run",
+                               "asyncio.runners.run"})
+# The same, but only when the call itself is awaited (else they schedule, like a task).
+COROUTINE_RUNNERS_AWAITED = frozenset({"asyncio.gather", "gather", "asyncio.wait_for",
+                                       "wait_for", "asyncio.shield", "shield", "asyncio.wait"})
+# Methods of the builtin containers that move values in or out (see valueflow.py).
+CONTAINER_METHODS = frozenset({"append", "add", "appendleft", "insert", "extend",
+                               "extendleft", "update", "setdefault", "pop", "popleft", "get",
+                               "values", "keys", "items", "copy", "sort"})

@@ -85,11 +85,11 @@ VALID = (
         """\
         import threading
 
-        from app.client import Client
+        import paho.mqtt.client as mqtt
 
 
         class Reporter:
-            def __init__(self, client: Client):
+            def __init__(self, client: mqtt.Client):
                 self.lock = threading.Lock()
                 self.sent = 0
                 client.on_connect = self._on_connect
@@ -100,16 +100,11 @@ VALID = (
 
 
         def main():
-            Reporter(Client("broker.internal"))
+            client = mqtt.Client()
+            client.connect("broker.internal")
+            client.loop_start()
+            Reporter(client)
         """,
-        extra={
-            "app/client.py": """\
-            class Client:
-                def __init__(self, host):
-                    self.host = host
-                    self.on_connect = None
-            """,
-        },
     ),
     # The thread is created early but started only once every field is assigned.
     _project(
@@ -170,12 +165,12 @@ INVALID = (
         """\
         import threading
 
-        from app.client import Client
+        import paho.mqtt.client as mqtt
 
 
         class Reporter:
-            def __init__(self, client: Client):
-                client.on_connect = self._on_connect
+            def __init__(self, client: mqtt.Client):
+                client.on_connect = self._on_connect  # the client's thread is running
                 self.lock = threading.Lock()
 
             def _on_connect(self, *args):
@@ -184,16 +179,11 @@ INVALID = (
 
 
         def main():
-            Reporter(Client("broker.internal"))
+            client = mqtt.Client()
+            client.connect("broker.internal")
+            client.loop_start()
+            Reporter(client)
         """,
-        extra={
-            "app/client.py": """\
-            class Client:
-                def __init__(self, host):
-                    self.host = host
-                    self.on_connect = None
-            """,
-        },
     ),
     # A worker thread started in the constructor before its queue exists.
     _project(

@@ -361,9 +361,13 @@ def test_resolver_types_fields_from_constructor_calls_and_annotations():
         """})
     resolver = Resolver(index)
     ctx = ("app.m.Service.__init__", "app.m.Service")
-    assert resolver.evaluate(ctx, Attr(Name("self"), "store")) == {("inst", "app.m.Store")}
+    resolver.prepare([ctx], live=["app.m.Service"])
+    # An annotation declares an instance of the class, or of any subclass the program
+    # builds (Store is built below).
+    assert resolver.evaluate(ctx, Attr(Name("self"), "store")) == {
+        ("decl", "app.m.Store"), ("inst", "app.m.Store")}
     assert resolver.field_values("app.m.Service", "other") == {("inst", "app.m.Store")}
-    assert resolver.field_values("app.m.Service", "cache") == {("inst", "app.m.Cache")}
+    assert resolver.field_values("app.m.Service", "cache") == {("decl", "app.m.Cache")}
     assert resolver.evaluate(ctx, Attr(Attr(Name("self"), "store"), "get")) == {
         ("bound", "app.m.Store.get", "app.m.Store")}
 
@@ -375,7 +379,7 @@ def test_resolver_follows_imports_across_modules_and_cycles():
     })
     resolver = Resolver(index)
     toplevel = ("app.a.<module>", None)
-    assert resolver.evaluate(toplevel, Name("helper")) == {("func", "app.b.helper")}
+    assert resolver.evaluate(toplevel, Name("helper")) == {("func", "app.b.helper", None)}
     # An import cycle resolves to nothing in the project (and does not recurse forever).
     assert all(v[0] == "extern" for v in resolver.evaluate(toplevel, Name("loop_a")))
 

@@ -1,0 +1,1262 @@
+"""Value flow: which functions, classes, instances, closures and containers each
+expression of the program can hold, computed to a fixed point.
+
+This is an assignment (points-to) graph in the manner of PyCG and Andersen's analysis:
+nodes are the program's variables (a local of a function in a context, a module global,
+a field of the instances of a class, a class attribute, a parameter, a return value, a
+container's elements) and the expressions that combine them; a value added to a node
+flows along subset edges, and the nodes that need more than copying (an attribute load,
+a call, a subscript, iteration) watch their inputs and act on each value as it arrives.
+Calls are resolved while the graph grows ("on the fly"): a function's body enters the
+graph in a context when a call to it is found, so only code that can run from the roots
+is analysed.
+
+Flow-insensitive, like PyCG: a name holds every value any of its assignments gives it.
+Context-sensitive in one respect, like the rest of nilcheck: a method runs in a context
+(function id, class of `self`), so `self.setup()` in a base class reaches the
+subclass's override and each class's instances have fields of their own. A closure
+carries the class of the `self` of the function that made it.
+
+Values are tuples:
+
+    ("inst", cid)  ("decl", cid)  ("class", cid)     an instance, an instance of a class
+                                                     or its project subclasses (from an
+                                                     annotation), a class
+    ("func", fid, cid|None)  ("bound", fid, cid)  ("unbound", fid, cid)
+    ("super", owner cid, self cid)  ("module", name)
+    ("extern", dotted)  ("extinst", dotted)  ("builtin", name)     outside the project
+    ("seq", kind, ctx, site)  ("dict", ctx, site)  ("view", container, kind)
+    ("pair", container)  ("cmeth", container, method)              containers
+    ("gen", ctx)  ("coro", ctx)              a generator or coroutine object
+    ("thread", site)  ("tstart", site)  ("runstart", cid)          threads not started yet
+
+Every call site records what it invoked (CallSite): the analysis, `nilcheck graph`
+and the fix planner all read those records; nothing resolves a call a second way.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
+
+from nilcheck.linter.index import ProjectIndex
+from nilcheck.linter.ir import (
+    Attr, Await, AwaitValue, Bind, Call, CallExpr, Comp, Declared, Decorated, DictLit,
+    Either, Enter, Expr, If, Iter, Lit, LocalClass, LocalFunc, Loop, Name, Read, Seq,
+    SetItem, Starred, Store, Subscript, Super, walk_nodes,
+)
+from nilcheck.linter.models import (
+    CONCURRENT_CALLS, CONCURRENT_REGISTRARS, CONTAINER_METHODS, COROUTINE_RUNNERS,
+    COROUTINE_RUNNERS_AWAITED, ITERATING_BUILTINS, NOT_REGISTRATIONS, PLAIN_BASES,
+    SYNC_CALLERS, THREAD_BASES, THREAD_FACTORIES,
+)
+from nilcheck.linter.names import BUILTIN_NAMES, StaticNames
+
+Ctx = Tuple[str, Optional[str]]
+Value = tuple
+_NO_VALUES: FrozenSet[Value] = frozenset()
+# Values that can be called and run project code.
+CALLABLE_KINDS = frozenset({"func", "bound"})
+# An external name gets no longer than this many dotted parts: `x = x.next` on an
+# external object must not make a new name forever.
+_MAX_EXTERN_PARTS = 8
+
+
+class CallSite:
+    """One call in one context, and everything it was found to invoke."""
+
+    __slots__ = ("ctx", "expr", "args", "kwargs", "result", "func", "mode", "invoked",
+                 "externals", "spawned", "escape_spawned", "synced", "escaped", "_seen",
+                 "_registered")
+
+    def __init__(self, ctx: Ctx, expr, args, kwargs, result: int, func: Optional[int],
+                 mode: str = ""):
+        self.ctx = ctx
+        self.expr = expr
+        self.args: List[Tuple[bool, int]] = args  # (starred, node)
+        self.kwargs: List[Tuple[str, int]] = kwargs  # (name or "**", node)
+        self.result = result
+        self.func = func  # node of the callee expression (None for decorators)
+        self.mode = mode  # "" | "raise" | "decorator"
+        # contexts called here: "call" runs the body now; "coro" only makes a coroutine
+        # object and "gen" a generator object, which run where they are consumed
+        self.invoked: Dict[Ctx, str] = {}
+        self.externals: Set[str] = set()  # names outside the project called here
+        self.spawned: Dict[Ctx, bool] = {}  # may run later; True: on another thread
+        # The same, for a call that resolved to nothing when the flow last settled:
+        # meaningful only while it still resolves to nothing.
+        self.escape_spawned: Dict[Ctx, bool] = {}
+        self.escaped = False
+        self.synced: Set[Ctx] = set()  # run to completion inside this call (map, run)
+        self._seen: Set[Value] = set()
+        self._registered: Set[Tuple[int, str]] = set()
+
+
+class Flow:
+    def __init__(self, index: ProjectIndex, spawners: Iterable[str] = (),
+                 names: Optional[StaticNames] = None):
+        self.index = index
+        self.names = names or StaticNames(index)
+        self.spawners = frozenset(spawners)
+        self._ids: Dict[object, int] = {}
+        self._pts: List[Set[Value]] = []
+        self._succ: List[Optional[Set[int]]] = []
+        self._watchers: List[Optional[List[Callable]]] = []
+        self._pending: Dict[int, Set[Value]] = {}
+        self._queue: Deque[int] = deque()
+        self._to_lower: Deque[Ctx] = deque()
+        self.lowered: Dict[Ctx, None] = {}  # insertion-ordered set of lowered contexts
+        self._exprs: Dict[Tuple[Ctx, Expr], int] = {}
+        self.sites: Dict[Tuple[Ctx, object], CallSite] = {}
+        self.live: Set[str] = set()  # classes instantiated on the analysed paths
+        self._decl_nodes: Dict[str, List[int]] = {}
+        self._tuple_lengths: Dict[Value, int] = {}
+        self._stores_by_class: Dict[str, Dict[str, List[Tuple[str, Expr]]]] = {}
+        # Instance fields waiting for a class attribute that nothing has stored yet.
+        self._class_field_waiters: Dict[Tuple[str, str], List[int]] = {}
+        self._stores: List[Tuple[Ctx, int, int]] = []  # (ctx, base node, value node)
+        self._stores_checked = 0
+        # Calls that evaluating a node makes without a call written (iteration's
+        # __iter__/__next__, a `with`'s __enter__, a property getter).
+        self.implicit: Dict[int, Set[Ctx]] = {}
+        self.implicit_by_context: Dict[Ctx, Set[Ctx]] = {}
+        self._memo: Dict[object, int] = {}
+        # Per context, the calls written `await f(...)`: noted before their sites are
+        # made, since a runner such as gather() runs coroutines only when awaited.
+        self._awaited: Dict[Ctx, Set[CallExpr]] = {}
+
+    # ------------------------------------------------------------ the graph
+
+    def _node(self, key) -> Tuple[int, bool]:
+        """The node for key, and whether it was just made."""
+        found = self._ids.get(key)
+        if found is not None:
+            return found, False
+        found = len(self._pts)
+        self._ids[key] = found
+        self._pts.append(set())
+        self._succ.append(None)
+        self._watchers.append(None)
+        return found, True
+
+    def _fresh(self) -> int:
+        """A node of an expression (found through the expression memo, not by a key)."""
+        found = len(self._pts)
+        self._pts.append(set())
+        self._succ.append(None)
+        self._watchers.append(None)
+        return found
+
+    def _add(self, node: int, values) -> None:
+        points = self._pts[node]
+        new = [v for v in values if v not in points]
+        if not new:
+            return
+        points.update(new)
+        pending = self._pending.get(node)
+        if pending is None:
+            self._pending[node] = set(new)
+            self._queue.append(node)
+        else:
+            pending.update(new)
+
+    def _edge(self, source: int, target: int) -> None:
+        if source == target:
+            return
+        successors = self._succ[source]
+        if successors is None:
+            successors = self._succ[source] = set()
+        elif target in successors:
+            return
+        successors.add(target)
+        if self._pts[source]:
+            self._add(target, tuple(self._pts[source]))
+
+    def _watch(self, node: int, action: Callable[[Iterable[Value]], None]) -> None:
+        watchers = self._watchers[node]
+        if watchers is None:
+            watchers = self._watchers[node] = []
+        watchers.append(action)
+        if self._pts[node]:
+            action(tuple(self._pts[node]))
+
+    def solve(self) -> None:
+        """Propagate to the fixed point; then let callables that reach calls nothing
+        resolves run from there (they are registered callbacks), and go on."""
+        while True:
+            self._drain()
+            if not self._escape_unresolved():
+                return
+
+    def _drain(self) -> None:
+        queue, pending, lower = self._queue, self._pending, self._to_lower
+        while True:
+            if lower:
+                self._lower(lower.popleft())
+                continue
+            if not queue:
+                return
+            node = queue.popleft()
+            delta = tuple(pending.pop(node))
+            successors = self._succ[node]
+            if successors:
+                for target in tuple(successors):
+                    self._add(target, delta)
+            watchers = self._watchers[node]
+            if watchers:
+                for action in tuple(watchers):
+                    action(delta)
+
+    def _escape_unresolved(self) -> bool:
+        """Callables passed to calls that resolve to nothing, or stored on objects of no
+        known kind, may be called from there: analyse them. True if anything changed."""
+        before = len(self._to_lower) + len(self._queue)
+        for site in self.sites.values():
+            if site.func is not None and site.mode == "" and not site.escaped \
+                    and not self._pts[site.func]:
+                site.escaped = True
+                self._register_args(site, concurrent=self._concurrent_name(site.expr),
+                                    escaping=True)
+        for ctx, base, value in self._stores[self._stores_checked:]:
+            if not self._pts[base]:
+                self._escape_callables(value)
+        self._stores_checked = len(self._stores)
+        return len(self._to_lower) + len(self._queue) > before
+
+    # ------------------------------------------------------------ queries
+
+    def values(self, ctx: Ctx, expr: Expr) -> FrozenSet[Value]:
+        """What expr can hold when evaluated in ctx (solving more first if the graph did
+        not have it yet)."""
+        node = self._exprs.get((ctx, expr))
+        if node is None:
+            node = self.expr(ctx, expr)
+            self.solve()
+        return frozenset(self._pts[node])
+
+    def node_values(self, node: int) -> FrozenSet[Value]:
+        return frozenset(self._pts[node])
+
+    def expr_node(self, ctx: Ctx, expr: Expr) -> Optional[int]:
+        return self._exprs.get((ctx, expr))
+
+    def site(self, ctx: Ctx, call: Call) -> Optional[CallSite]:
+        """The record of a call event of a lowered context."""
+        if call.kind == "decorator":
+            return self.sites.get((ctx, ("decorate", call.func, call.args[0])))
+        if call.kind == "raise":
+            return self.sites.get((ctx, ("raise", call.func)))
+        return self.sites.get((ctx, CallExpr(call.func, call.args, call.kwargs)))
+
+    def field_values(self, cid: str, attr: str) -> FrozenSet[Value]:
+        return frozenset(self._pts[self._instance_field(cid, attr)])
+
+    # ------------------------------------------------------------ contexts
+
+    def enter(self, ctx: Ctx) -> None:
+        """Analyse the body of ctx (once)."""
+        if ctx not in self.lowered and ctx[0] in self.index.functions:
+            self.lowered[ctx] = None
+            self._to_lower.append(ctx)
+
+    def mark_live(self, cid: str) -> None:
+        """Instances of cid exist: calls on a base class or protocol reach its methods."""
+        if cid in self.live or cid not in self.index.classes:
+            return
+        self.live.add(cid)
+        for klass in self.index.mro(cid):
+            for node in self._decl_nodes.get(klass, ()):
+                self._add(node, (("inst", cid),))
+
+    def _lower(self, ctx: Ctx) -> None:
+        """Every expression of the body of ctx into the graph."""
+        fid = ctx[0]
+        function = self.index.function(fid)
+        for param in function.params:
+            self._var(ctx, param.name)
+        for node in walk_nodes(function.body):
+            kind = type(node)
+            if kind is Call:
+                if node.awaited:
+                    self._awaited.setdefault(ctx, set()).add(
+                        CallExpr(node.func, node.args, node.kwargs))
+                if node.kind == "raise":
+                    self._raise_site(ctx, node.func)
+                elif node.kind == "":
+                    self.expr(ctx, CallExpr(node.func, node.args, node.kwargs))
+            elif kind is Read:
+                self.expr(ctx, node.target.base)
+            elif kind is Store:
+                self._store(ctx, node.target, node.value)
+            elif kind is Bind:
+                value = self.expr(ctx, node.value)
+                if node.name in function.global_names:
+                    self._edge(value, self._global(self.index.module_of(fid).name, node.name))
+            elif kind is SetItem:
+                self._set_item(ctx, node.base, node.index, node.value)
+            elif kind is AwaitValue:
+                self.expr(ctx, Await(node.value))
+            elif kind is If:
+                for fact in node.true_facts + node.false_facts:
+                    if isinstance(fact, Attr):
+                        self.expr(ctx, fact.base)
+            elif kind is Loop:
+                for fact in node.exit_facts:
+                    if isinstance(fact, Attr):
+                        self.expr(ctx, fact.base)
+        returned = self._node(("ret", ctx))[0]
+        for value in function.return_values:
+            self._edge(self.expr(ctx, value), returned)
+        if function.yield_values:
+            yielded = self._node(("yield", ctx))[0]
+            for value in function.yield_values:
+                self._edge(self.expr(ctx, value), yielded)
+
+    # ------------------------------------------------------------ names
+
+    def _var(self, ctx: Ctx, name: str) -> int:
+        """A local variable (or parameter) of the function running in ctx."""
+        node, new = self._node(("var", ctx, name))
+        if not new:
+            return node
+        fid = ctx[0]
+        index = self.index
+        function = index.function(fid)
+        for value in index.binds(fid).get(name, ()):
+            self._edge(self.expr(ctx, value), node)
+        for position, param in enumerate(function.params):
+            if param.name != name:
+                continue
+            if position == 0 and function.kind in ("method", "property") and ctx[1]:
+                self._add(node, (("inst", ctx[1]),))
+            elif position == 0 and function.kind == "classmethod" and ctx[1]:
+                self._add(node, (("class", ctx[1]),))
+            if param.kind == "*":
+                self._add(node, (("seq", "tuple", ctx, "*"),))
+            elif param.kind == "**":
+                self._add(node, (("dict", ctx, "**"),))
+            if param.default is not None:
+                self._edge(self.expr(self._defining_ctx(ctx), param.default), node)
+            if param.annotation is not None:
+                self._edge(self.expr(self._module_ctx(fid), Declared(param.annotation)), node)
+        return node
+
+    def _defining_ctx(self, ctx: Ctx) -> Ctx:
+        """Where a function's def statement runs: its enclosing function, or its module."""
+        function = self.index.function(ctx[0])
+        if function.parent is not None:
+            parent = f"{self.index.module_of(ctx[0]).name}.{function.parent}"
+            if parent in self.index.functions:
+                return (parent, ctx[1])
+        return self._module_ctx(ctx[0])
+
+    def _module_ctx(self, fid: str) -> Ctx:
+        return (f"{self.index.module_of(fid).name}.<module>", None)
+
+    def _name(self, ctx: Ctx, name: str) -> int:
+        index = self.index
+        fid = ctx[0]
+        while True:
+            function = index.function(fid)
+            if function.qualname in ("<module>", "<main>"):
+                break
+            if name in function.local_names:
+                return self._var(ctx, name)
+            if name in function.global_names or function.parent is None:
+                break
+            parent = f"{index.module_of(fid).name}.{function.parent}"
+            if parent not in index.functions:
+                break
+            fid = parent
+            ctx = (parent, ctx[1])
+        return self._module_name(index.module_of(fid).name, name)
+
+    def _module_name(self, module_name: str, name: str) -> int:
+        """A name looked up in a module's global scope (then the builtins)."""
+        key = ("name", module_name, name)
+        node, new = self._node(key)
+        if not new:
+            return node
+        module = self.index.modules[module_name]
+        if self.names.provides(module, name):
+            self._edge(self._global(module_name, name), node)
+        else:
+            found = self.names.lookup(module, name)
+            if name in BUILTIN_NAMES and found == ("extern", name):
+                self._add(node, (("builtin", name),))
+            elif found is not None:
+                self._add(node, (found,))
+        return node
+
+    def _global(self, module_name: str, name: str) -> int:
+        """A module's global variable: what its statements, imports and `global`
+        declarations bind it to, and what code elsewhere stores into it."""
+        node, new = self._node(("global", module_name, name))
+        if not new:
+            return node
+        index = self.index
+        module = index.modules[module_name]
+        toplevel = (f"{module_name}.<module>", None)
+        for value in index.global_binds(module_name).get(name, ()):
+            self._edge(self.expr(toplevel, value), node)
+        for imported in module.imports:
+            if imported.local != name:
+                continue
+            if imported.name is not None and imported.module in index.modules \
+                    and self.names.provides(index.modules[imported.module], imported.name):
+                self._edge(self._global(imported.module, imported.name), node)
+                continue
+            found = self.names.imported(imported)
+            if found is not None:
+                self._add(node, (found,))
+        for provider in self.names.star_providers(module, name):
+            self._edge(self._global(provider, name), node)
+        if not index.global_binds(module_name).get(name):
+            qualified = f"{module_name}.{name}"
+            if qualified in index.classes:
+                self._add(node, (("class", qualified),))
+            elif qualified in index.functions and index.function(qualified).parent is None:
+                self._add(node, (("func", qualified, None),))
+        return node
+
+    # ------------------------------------------------------------ expressions
+
+    def expr(self, ctx: Ctx, expr: Expr) -> int:
+        """The node of expr evaluated in ctx (made once per context and expression)."""
+        key = (ctx, expr)
+        node = self._exprs.get(key)
+        if node is None:
+            node = self._expr(ctx, expr)
+            self._exprs[key] = node
+        return node
+
+    def _expr(self, ctx: Ctx, expr: Expr) -> int:
+        kind = type(expr)
+        if kind is Name:
+            return self._name(ctx, expr.id)
+        if kind is Attr:
+            return self._load(ctx, self.expr(ctx, expr.base), expr.attr)
+        if kind is CallExpr:
+            return self._call_site(ctx, expr, expr.func, expr.args, expr.kwargs).result
+        node = self._fresh()
+        if kind is LocalFunc:
+            fid = f"{self.index.module_of(ctx[0]).name}.{expr.qualname}"
+            if fid in self.index.functions:
+                closure = self.index.function(fid).parent is not None
+                self._add(node, (("func", fid, ctx[1] if closure else None),))
+        elif kind is LocalClass:
+            cid = f"{self.index.module_of(ctx[0]).name}.{expr.qualname}"
+            if cid in self.index.classes:
+                self._add(node, (("class", cid),))
+        elif kind is Super:
+            owner = self._owner_class(ctx[0])
+            if owner is not None:
+                self._add(node, (("super", owner, ctx[1] or owner),))
+        elif kind is Either:
+            for option in expr.options:
+                self._edge(self.expr(ctx, option), node)
+        elif kind is Seq:
+            self._display(ctx, expr, node)
+        elif kind is DictLit:
+            self._dict_display(ctx, expr, node)
+        elif kind is Comp:
+            container = ("dict", ctx, expr.site) if expr.kind == "dict" else \
+                ("seq", expr.kind, ctx, expr.site)
+            self._add(node, (container,))
+            self._edge(self.expr(ctx, expr.element), self._container(container, "elem"))
+            if expr.key is not None:
+                self._edge(self.expr(ctx, expr.key), self._container(container, "keys"))
+        elif kind is Iter or kind is Starred:
+            inner = expr.base if kind is Iter else expr.value
+            self._edge(self._elements(ctx, self.expr(ctx, inner)), node)
+        elif kind is Subscript:
+            self._subscript(ctx, expr, node)
+        elif kind is Await:
+            if isinstance(expr.value, CallExpr):
+                self._awaited.setdefault(ctx, set()).add(expr.value)
+            self._watch(self.expr(ctx, expr.value), lambda values: self._await(values, node))
+        elif kind is Enter:
+            self._watch(self.expr(ctx, expr.value),
+                        lambda values: self._entered(ctx, values, node))
+        elif kind is Declared:
+            self._declared(ctx, expr.annotation, node)
+        elif kind is Decorated:
+            self._decorated(ctx, expr, node)
+        elif kind is Lit:
+            pass  # literals call nothing (their methods are the builtin types')
+        return node
+
+    def _implicit(self, ctx: Ctx, node: int, target: Ctx) -> None:
+        """Evaluating node in ctx calls target without a call being written."""
+        self.implicit.setdefault(node, set()).add(target)
+        self.implicit_by_context.setdefault(ctx, set()).add(target)
+
+    def _owner_class(self, fid: str) -> Optional[str]:
+        index = self.index
+        while fid in index.functions:
+            function = index.function(fid)
+            module = index.module_of(fid)
+            if function.owner_class is not None:
+                return f"{module.name}.{function.owner_class}"
+            if function.parent is None:
+                return None
+            fid = f"{module.name}.{function.parent}"
+        return None
+
+    def _declared(self, ctx: Ctx, annotation: Expr, node: int) -> None:
+        """An annotation's class: an instance of it or of any project subclass that is
+        instantiated (rapid type analysis: a `Protocol` or ABC reaches the
+        implementations the program builds)."""
+        found = self.names.resolve(self.index.module_of(ctx[0]), annotation)
+        if found is None:
+            return
+        if found[0] == "class":
+            cid = found[1]
+            self._add(node, (("decl", cid),))
+            self._decl_nodes.setdefault(cid, []).append(node)
+            live = [klass for klass in self.live if cid in self.index.mro(klass)]
+            self._add(node, [("inst", klass) for klass in sorted(live)])
+        elif found[0] == "extern" and found[1] not in BUILTIN_NAMES:
+            self._add(node, (("extinst", found[1]),))
+
+    def _decorated(self, ctx: Ctx, expr: Decorated, node: int) -> None:
+        """A project decorator's return value; an external one is taken to return the
+        function it decorates (frameworks' registration decorators, functools.wraps,
+        caching)."""
+        function = self.expr(ctx, expr.function)
+        decorator = self.expr(ctx, expr.decorator)
+        site = self._site(ctx, ("decorate", expr.decorator, expr.function), [(False, function)],
+                          [], None, "decorator", node)
+
+        def apply(values):
+            for value in values:
+                if value[0] in ("func", "bound", "unbound", "class", "inst", "decl"):
+                    self._invoke(site, value)
+                else:
+                    self._edge(function, node)
+        self._watch(decorator, apply)
+
+    # ------------------------------------------------------------ attributes
+
+    def _load(self, ctx: Ctx, base: int, attr: str) -> int:
+        key = ("load", base, attr)
+        node = self._memo.get(key)
+        if node is not None:
+            return node
+        node = self._fresh()
+        self._memo[key] = node
+        self._watch(base, lambda values: self._attribute(ctx, values, attr, node))
+        return node
+
+    def _attribute(self, ctx: Ctx, values, attr: str, node: int) -> None:
+        index = self.index
+        for value in values:
+            kind = value[0]
+            if kind in ("inst", "decl"):
+                cid = value[1]
+                method = index.find_method(cid, attr)
+                if method is not None:
+                    self._method(ctx, method, cid, node, on_instance=True)
+                    continue
+                if attr == "start" and any(b in THREAD_BASES for b in index.external_bases(cid)):
+                    self._add(node, (("runstart", cid),))
+                    continue
+                self._edge(self._instance_field(cid, attr), node)
+                self._add(node, self._external_base_members(cid, attr))
+            elif kind == "class":
+                cid = value[1]
+                method = index.find_method(cid, attr)
+                if method is not None:
+                    self._method(ctx, method, cid, node, on_instance=False)
+                elif f"{cid}.{attr}" in index.classes:
+                    self._add(node, (("class", f"{cid}.{attr}"),))
+                else:
+                    for klass in index.mro(cid):
+                        self._edge(self._class_field(klass, attr), node)
+                    self._add(node, self._external_base_members(cid, attr))
+            elif kind == "module":
+                self._edge(self._global(value[1], attr), node)
+                submodule = f"{value[1]}.{attr}"
+                if submodule in index.modules:
+                    self._add(node, (("module", submodule),))
+            elif kind in ("extern", "extinst"):
+                self._add(node, (("extern", _member(value[1], attr)),))
+            elif kind == "builtin":
+                self._add(node, (("extern", f"{value[1]}.{attr}"),))
+            elif kind == "super":
+                _, owner, self_class = value
+                method = index.find_method(self_class, attr, after=owner) \
+                    if self_class in index.classes else None
+                if method is not None:
+                    self._method(ctx, method, self_class, node, on_instance=True)
+                elif self_class in index.classes:
+                    self._add(node, self._external_base_members(self_class, attr))
+            elif kind in ("seq", "dict", "view"):
+                if attr in CONTAINER_METHODS:
+                    self._add(node, (("cmeth", value, attr),))
+            elif kind == "thread":
+                if attr == "start":
+                    self._add(node, (("tstart", value[1]),))
+
+    def _method(self, ctx: Ctx, method: str, cid: str, node: int, on_instance: bool) -> None:
+        kind = self.index.function(method).kind
+        if kind == "staticmethod":
+            self._add(node, (("func", method, None),))
+        elif kind == "classmethod":
+            self._add(node, (("bound", method, cid),))
+        elif kind == "property" and on_instance:
+            getter = (method, cid)
+            self.enter(getter)
+            self._edge(self._node(("ret", getter))[0], node)
+            self._implicit(ctx, node, getter)
+        elif on_instance:
+            self._add(node, (("bound", method, cid),))
+        else:
+            self._add(node, (("unbound", method, cid),))
+
+    def _external_base_members(self, cid: str, attr: str) -> Tuple[Value, ...]:
+        """What an attribute the project does not define may be on a class with a
+        framework base: that base's member (`self.parent_fn()` on a subclass of an
+        external `parent`)."""
+        return tuple(("extern", f"{base}.{attr}") for base in self.index.external_bases(cid)
+                     if base not in PLAIN_BASES)
+
+    def _instance_field(self, cid: str, attr: str) -> int:
+        """What `attr` can hold on instances of cid: what any code stores there, what the
+        methods of its classes assign to `self.attr` (reached or not: a framework may
+        call them), and class-level values."""
+        node, new = self._node(("field", cid, attr))
+        if not new:
+            return node
+        index = self.index
+        if cid not in index.classes:
+            return node
+        for fid, stored in self._self_stores(cid).get(attr, ()):
+            self._edge(self.expr((fid, cid), stored), node)
+        for klass in index.mro(cid):
+            if any(name == attr for name, _ in index.class_facts(klass).attrs) \
+                    or ("cfield", klass, attr) in self._ids:
+                self._edge(self._class_field(klass, attr), node)
+            else:
+                self._class_field_waiters.setdefault((klass, attr), []).append(node)
+        return node
+
+    def _self_stores(self, cid: str) -> Dict[str, List[Tuple[str, Expr]]]:
+        """attr -> (method id, value) for every `self.attr = value` in the methods of
+        cid's classes."""
+        found = self._stores_by_class.get(cid)
+        if found is None:
+            found = {}
+            index = self.index
+            for klass in index.mro(cid):
+                module, facts = index.classes[klass]
+                for _, qualname in facts.methods:
+                    fid = f"{module.name}.{qualname}"
+                    for attr, values in index.self_stores(fid).items():
+                        found.setdefault(attr, []).extend((fid, value) for value in values)
+            self._stores_by_class[cid] = found
+        return found
+
+    def _class_field(self, cid: str, attr: str) -> int:
+        """A class attribute of cid itself: its class-body value or annotation, and what
+        code stores into `Cls.attr`."""
+        node, new = self._node(("cfield", cid, attr))
+        if not new:
+            return node
+        for waiting in self._class_field_waiters.pop((cid, attr), ()):
+            self._edge(node, waiting)  # instance fields made before this class attribute
+        module, facts = self.index.classes[cid]
+        toplevel = (f"{module.name}.<module>", None)
+        for name, declared in facts.attrs:
+            if name != attr:
+                continue
+            if declared.value is not None:
+                self._edge(self.expr(toplevel, declared.value), node)
+            if declared.annotation is not None:
+                self._edge(self.expr(toplevel, Declared(declared.annotation)), node)
+        return node
+
+    def _store(self, ctx: Ctx, target: Attr, value_expr: Expr) -> None:
+        base = self.expr(ctx, target.base)
+        value = self.expr(ctx, value_expr)
+        self._stores.append((ctx, base, value))
+        attr = target.attr
+
+        def stored(values):
+            for base_value in values:
+                kind = base_value[0]
+                if kind in ("inst", "decl"):
+                    self._edge(value, self._instance_field(base_value[1], attr))
+                elif kind == "class":
+                    self._edge(value, self._class_field(base_value[1], attr))
+                elif kind == "module":
+                    self._edge(value, self._global(base_value[1], attr))
+                elif kind in ("extern", "extinst", "builtin", "thread"):
+                    self._escape_callables(value)  # a callback handed to outside code
+        self._watch(base, stored)
+
+    def _escape_callables(self, node: int) -> None:
+        key = ("escape", node)
+        if key in self._memo:
+            return
+        self._memo[key] = node
+
+        def escape(values):
+            for value in values:
+                target = self.callable_context(value)
+                if target is not None:
+                    self.enter(target)
+        self._watch(node, escape)
+
+    # ------------------------------------------------------------ calls
+
+    def _call_site(self, ctx: Ctx, expr, func: Expr, args, kwargs) -> CallSite:
+        key = (ctx, expr)
+        site = self.sites.get(key)
+        if site is not None:
+            return site
+        arg_nodes = [(True, self.expr(ctx, a.value)) if isinstance(a, Starred)
+                     else (False, self.expr(ctx, a)) for a in args]
+        kw_nodes = [(name, self.expr(ctx, value)) for name, value in kwargs]
+        func_node = self.expr(ctx, func)
+        site = self._site(ctx, expr, arg_nodes, kw_nodes, func_node, "", self._fresh())
+        self._watch(func_node, lambda values: self._invoke_all(site, values))
+        return site
+
+    def _raise_site(self, ctx: Ctx, func: Expr) -> None:
+        """`raise X`: when X is a class, an instance is made here."""
+        key = (ctx, ("raise", func))
+        if key in self.sites:
+            return
+        func_node = self.expr(ctx, func)
+        site = self._site(ctx, ("raise", func), [], [], func_node, "raise", self._fresh())
+
+        def instantiate(values):
+            for value in values:
+                if value[0] == "class":
+                    self._invoke(site, value)
+        self._watch(func_node, instantiate)
+
+    def _site(self, ctx, expr, args, kwargs, func, mode, result) -> CallSite:
+        site = CallSite(ctx, expr, args, kwargs, result, func, mode)
+        self.sites[(ctx, expr)] = site
+        return site
+
+    def _invoke_all(self, site: CallSite, values) -> None:
+        for value in values:
+            self._invoke(site, value)
+
+    def _invoke(self, site: CallSite, value: Value) -> None:
+        if value in site._seen:
+            return
+        site._seen.add(value)
+        index = self.index
+        kind = value[0]
+        if kind in ("func", "bound", "unbound") and value[1] in self.spawners:
+            # A project function the configuration names as a spawner: what it is
+            # given may run at once on another thread, whatever its body shows.
+            self._register_args(site, concurrent=True)
+        if kind == "func":
+            self._run(site, (value[1], value[2]), skip=0)
+        elif kind == "bound":
+            self._run(site, (value[1], value[2]), skip=1)
+        elif kind == "unbound":
+            self._unbound(site, value[1])
+        elif kind == "class":
+            cid = value[1]
+            self._add(site.result, (("inst", cid),))
+            self.mark_live(cid)
+            init = index.find_method(cid, "__init__")
+            if init is not None:
+                self._run(site, (init, cid), skip=1, result=False)
+            else:
+                site.externals.update(base + ".__init__" for base in index.external_bases(cid)
+                                      if base not in PLAIN_BASES)
+        elif kind in ("inst", "decl"):
+            call = index.find_method(value[1], "__call__")
+            if call is not None:
+                self._run(site, (call, value[1]), skip=1)
+        elif kind == "extern":
+            self._external(site, value[1])
+        elif kind == "extinst":
+            self._add(site.result, (("extinst", value[1]),))
+            self._register_args(site, concurrent=self._concurrent_name(site.expr))
+        elif kind == "builtin":
+            self._builtin(site, value[1])
+        elif kind == "cmeth":
+            self._container_method(site, value[1], value[2])
+        elif kind == "tstart":
+            self._watch(self._node(("target", value[1]))[0],
+                        lambda values: self._spawn(site, values, concurrent=True))
+        elif kind == "runstart":
+            run = index.find_method(value[1], "run")
+            if run is not None:
+                self._spawn(site, (("bound", run, value[1]),), concurrent=True)
+
+    def _run(self, site: CallSite, ctx: Ctx, skip: int, result: bool = True,
+             first_arg: int = 0) -> None:
+        """Call the function of ctx from site: arguments to parameters, its return value
+        (a coroutine or generator object for an async or generator function) to the
+        site's result."""
+        if ctx[0] not in self.index.functions:
+            return
+        function = self.index.function(ctx[0])
+        self.enter(ctx)
+        if function.is_async:
+            site.invoked.setdefault(ctx, "coro")
+            if result:
+                self._add(site.result, (("coro", ctx),))
+        elif function.is_generator:
+            site.invoked[ctx] = "call"
+            if result:
+                self._add(site.result, (("gen", ctx),))
+        else:
+            site.invoked[ctx] = "call"
+            if result:
+                self._edge(self._node(("ret", ctx))[0], site.result)
+        self._bind(site, ctx, function, skip, first_arg)
+
+    def _bind(self, site: CallSite, ctx: Ctx, function, skip: int, first_arg: int) -> None:
+        params = function.params
+        positional = [p for p in params if p.kind in ("posonly", "")][skip:]
+        star = next((p for p in params if p.kind == "*"), None)
+        double = next((p for p in params if p.kind == "**"), None)
+        by_name = {p.name: p for p in params if p.kind in ("", "kwonly")}
+        position = 0
+        for starred, node in site.args[first_arg:]:
+            if starred:
+                elements = self._elements(site.ctx, node)
+                for param in positional[position:]:
+                    self._edge(elements, self._var(ctx, param.name))
+                if star is not None:
+                    self._edge(elements, self._container(("seq", "tuple", ctx, "*"), "elem"))
+                break
+            if position < len(positional):
+                self._edge(node, self._var(ctx, positional[position].name))
+            elif star is not None:
+                self._edge(node, self._container(("seq", "tuple", ctx, "*"), "elem"))
+            position += 1
+        for name, node in site.kwargs:
+            if name == "**":
+                values = self._mapping_values(node)
+                for param in by_name.values():
+                    self._edge(values, self._var(ctx, param.name))
+            elif name in by_name:
+                self._edge(node, self._var(ctx, name))
+            elif double is not None:
+                container = ("dict", ctx, "**")
+                self._edge(node, self._container(container, "idx", name))
+                self._edge(node, self._container(container, "all"))
+
+    def _unbound(self, site: CallSite, method: str) -> None:
+        """`Cls.method(obj, ...)`: the method runs on obj's class."""
+        if not site.args or site.args[0][0]:
+            return
+
+        def receivers(values):
+            for value in values:
+                if value[0] in ("inst", "decl"):
+                    self._run(site, (method, value[1]), skip=1, first_arg=1)
+        self._watch(site.args[0][1], receivers)
+
+    def _spawn(self, site: CallSite, values, concurrent: bool, escaping: bool = False) -> None:
+        spawned = site.escape_spawned if escaping else site.spawned
+        for value in values:
+            target = self.callable_context(value)
+            if target is not None:
+                self.enter(target)
+                spawned[target] = spawned.get(target, False) or concurrent
+            elif value[0] == "coro":
+                spawned[value[1]] = spawned.get(value[1], False) or concurrent
+
+    def _sync(self, site: CallSite, values) -> None:
+        for value in values:
+            target = self.callable_context(value)
+            if target is not None:
+                self.enter(target)
+                site.synced.add(target)
+                if self.index.function(target[0]).is_async:
+                    continue
+                self._edge(self._node(("ret", target))[0], self._mapped(site))
+            elif value[0] == "coro":
+                site.synced.add(value[1])
+                self._edge(self._node(("ret", value[1]))[0], site.result)
+
+    def _mapped(self, site: CallSite) -> int:
+        """The elements of what a `map(f, ...)`-like call returns: f's return values."""
+        container = ("seq", "list", site.ctx, ("call", site.result))
+        self._add(site.result, (container,))
+        return self._container(container, "elem")
+
+    def callable_context(self, value: Value) -> Optional[Ctx]:
+        """The context a callable value runs in when called with what it needs."""
+        kind = value[0]
+        if kind == "func":
+            return (value[1], value[2])
+        if kind == "bound":
+            return (value[1], value[2])
+        if kind in ("inst", "decl"):
+            call = self.index.find_method(value[1], "__call__")
+            return (call, value[1]) if call is not None else None
+        return None
+
+    def _register_args(self, site: CallSite, concurrent: bool, runner: bool = False,
+                       escaping: bool = False) -> None:
+        """The callables and coroutines passed to a call into outside code run later
+        (spawned), or inside it when it is a runner (asyncio.run)."""
+        mode = "run" if runner else "escape" if escaping else "spawn"
+        for _, node in site.args + [(False, node) for _, node in site.kwargs]:
+            key = (node, mode)
+            if key in site._registered:
+                continue
+            site._registered.add(key)
+            if runner:
+                self._watch(node, lambda values: self._sync(site, values))
+            else:
+                self._watch(node, lambda values, c=concurrent:
+                            self._spawn(site, values, c, escaping))
+
+    def _concurrent_name(self, expr) -> bool:
+        """Is a call to an unknown or external callable, by its name, one that runs what
+        it is given on another thread (or between any two bytecodes)?"""
+        if not isinstance(expr, CallExpr):
+            return False
+        func = expr.func
+        method = func.attr if isinstance(func, Attr) else func.id if isinstance(func, Name) \
+            else ""
+        return method in CONCURRENT_REGISTRARS
+
+    def _external(self, site: CallSite, dotted: str) -> None:
+        site.externals.add(dotted)
+        method = dotted.rsplit(".", 1)[-1]
+        awaited = isinstance(site.expr, CallExpr) and self._awaited_site(site)
+        if dotted in THREAD_FACTORIES:
+            keyword, position = THREAD_FACTORIES[dotted]
+            target = self._argument(site, keyword, position)
+            thread = ("thread", (site.ctx, site.result))
+            self._add(site.result, (thread,))
+            if target is not None:
+                target_node = self._node(("target", thread[1]))[0]
+                self._edge(target, target_node)
+                self._escape_callables(target)
+            return
+        if dotted in SYNC_CALLERS or method in ("sort",):
+            for _, node in site.args + [(False, n) for _, n in site.kwargs]:
+                self._watch(node, lambda values: self._sync(site, values))
+            if dotted in ITERATING_BUILTINS:
+                self._iterated_copy(site)
+            return
+        if dotted in COROUTINE_RUNNERS or method in COROUTINE_RUNNERS \
+                or (awaited and (dotted in COROUTINE_RUNNERS_AWAITED
+                                 or method in COROUTINE_RUNNERS_AWAITED)):
+            self._register_args(site, concurrent=False, runner=True)
+            return
+        if dotted in NOT_REGISTRATIONS or method in NOT_REGISTRATIONS:
+            return
+        if site.mode == "decorator":
+            return
+        self._add(site.result, (("extinst", dotted),))
+        concurrent = method in CONCURRENT_REGISTRARS or dotted in CONCURRENT_CALLS \
+            or dotted in self.spawners
+        self._register_args(site, concurrent=concurrent)
+
+    def _awaited_site(self, site: CallSite) -> bool:
+        return site.expr in self._awaited.get(site.ctx, ())
+
+    def _argument(self, site: CallSite, keyword: str, position: int) -> Optional[int]:
+        for name, node in site.kwargs:
+            if name == keyword:
+                return node
+        plain = [node for starred, node in site.args if not starred]
+        return plain[position] if len(plain) > position else None
+
+    def _builtin(self, site: CallSite, name: str) -> None:
+        site.externals.add(f"<builtin>.{name}")
+        if name in SYNC_CALLERS:
+            for _, node in site.args + [(False, n) for _, n in site.kwargs]:
+                self._watch(node, lambda values: self._sync(site, values))
+        if name in ITERATING_BUILTINS:
+            self._iterated_copy(site)
+        elif name == "next" and site.args:
+            self._edge(self._elements(site.ctx, site.args[0][1]), site.result)
+        elif name in ("enumerate", "zip"):
+            # Tuples of the arguments' elements (enumerate's first is a number).
+            rows = ("seq", "list", site.ctx, ("call", site.result))
+            row = ("seq", "tuple", site.ctx, ("row", site.result))
+            self._add(site.result, (rows,))
+            self._add(self._container(rows, "elem"), (row,))
+            first = 1 if name == "enumerate" else 0
+            self._tuple_lengths[row] = first + len(site.args)
+            for position, (_, node) in enumerate(site.args[:1] if first else site.args):
+                self._edge(self._elements(site.ctx, node),
+                           self._container(row, "idx", position + first))
+        elif name in ("dict",):
+            container = ("dict", site.ctx, ("call", site.result))
+            self._add(site.result, (container,))
+            for name_, node in site.kwargs:
+                self._edge(node, self._container(container, "idx", name_))
+                self._edge(node, self._container(container, "all"))
+            for _, node in site.args:
+                self._edge(self._mapping_values(node), self._container(container, "elem"))
+
+    def _iterated_copy(self, site: CallSite) -> None:
+        """list(x), tuple(x), sorted(x), iter(x), reversed(x), filter(f, x)...: a new
+        container of x's elements (the last argument, for filter)."""
+        container = ("seq", "list", site.ctx, ("call", site.result))
+        self._add(site.result, (container,))
+        elements = self._container(container, "elem")
+        for starred, node in site.args[-1:]:
+            self._edge(self._elements(site.ctx, node), elements)
+
+    # ------------------------------------------------------------ containers
+
+    def _container(self, container: Value, part: str, key=None) -> int:
+        """A part of a container's elements: "elem" (stored at no known index), "all"
+        (stored at a known index or key), "idx" (at that key), "keys" (a dict's keys)."""
+        return self._node((part, container, key) if part == "idx" else (part, container))[0]
+
+    def _display(self, ctx: Ctx, expr: Seq, node: int) -> None:
+        container = ("seq", expr.kind, ctx, expr.site)
+        self._add(node, (container,))
+        starred = False
+        for position, item in enumerate(expr.items):
+            if isinstance(item, Starred):
+                starred = True
+                self._edge(self._elements(ctx, self.expr(ctx, item.value)),
+                           self._container(container, "elem"))
+                continue
+            value = self.expr(ctx, item)
+            if starred:
+                self._edge(value, self._container(container, "elem"))
+            else:
+                self._edge(value, self._container(container, "idx", position))
+                self._edge(value, self._container(container, "all"))
+        if expr.kind == "tuple" and not starred:
+            self._tuple_lengths[container] = len(expr.items)
+
+    def _dict_display(self, ctx: Ctx, expr: DictLit, node: int) -> None:
+        container = ("dict", ctx, expr.site)
+        self._add(node, (container,))
+        for key, item in expr.items:
+            value = self.expr(ctx, item)
+            if key is None:
+                self._edge(self._mapping_values(value), self._container(container, "elem"))
+                continue
+            self._edge(self.expr(ctx, key), self._container(container, "keys"))
+            literal = _literal_key(key)
+            if literal is None:
+                self._edge(value, self._container(container, "elem"))
+            else:
+                self._edge(value, self._container(container, "idx", literal))
+                self._edge(value, self._container(container, "all"))
+
+    def _set_item(self, ctx: Ctx, base_expr: Expr, index_expr: Expr, value_expr: Expr) -> None:
+        base = self.expr(ctx, base_expr)
+        key_node = self.expr(ctx, index_expr)
+        value = self.expr(ctx, value_expr)
+        literal = _literal_key(index_expr)
+
+        def stored(values):
+            for container in values:
+                if container[0] not in ("seq", "dict"):
+                    continue
+                if container[0] == "dict":
+                    self._edge(key_node, self._container(container, "keys"))
+                if literal is None:
+                    self._edge(value, self._container(container, "elem"))
+                else:
+                    self._edge(value, self._container(container, "idx", literal))
+                    self._edge(value, self._container(container, "all"))
+        self._watch(base, stored)
+
+    def _subscript(self, ctx: Ctx, expr: Subscript, node: int) -> None:
+        literal = None if expr.is_slice else _literal_key(expr.index)
+
+        def read(values):
+            for value in values:
+                kind = value[0]
+                if expr.is_slice:
+                    if kind == "seq":
+                        self._add(node, (value,))
+                    continue
+                if kind in ("seq", "dict"):
+                    self._edge(self._container(value, "elem"), node)
+                    if literal is None:
+                        self._edge(self._container(value, "all"), node)
+                        continue
+                    key = literal
+                    length = self._tuple_lengths.get(value)
+                    if isinstance(key, int) and key < 0 and length is not None:
+                        key += length
+                    self._edge(self._container(value, "idx", key), node)
+                elif kind == "pair":
+                    if literal in (0, None):
+                        self._edge(self._container(value[1], "keys"), node)
+                    if literal in (1, -1, None):
+                        self._edge(self._container(value[1], "all"), node)
+                        self._edge(self._container(value[1], "elem"), node)
+                elif kind in ("inst", "decl"):
+                    getter = self.index.find_method(value[1], "__getitem__")
+                    if getter is not None:
+                        self.enter((getter, value[1]))
+                        self._edge(self._node(("ret", (getter, value[1])))[0], node)
+                        self._implicit(ctx, node, (getter, value[1]))
+        self._watch(self.expr(ctx, expr.base), read)
+
+    def _mapping_values(self, node: int) -> int:
+        """The values of the mappings node holds (`**kwargs`, `dict.update(other)`)."""
+        key = ("mapping", node)
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        found = self._memo[key] = self._fresh()
+
+        def values_of(values):
+            for value in values:
+                if value[0] == "dict":
+                    self._edge(self._container(value, "all"), found)
+                    self._edge(self._container(value, "elem"), found)
+        self._watch(node, values_of)
+        return found
+
+    def _elements(self, ctx: Ctx, node: int) -> int:
+        """What iterating the values of node gives (calling __iter__ and __next__ on
+        project iterators, in ctx)."""
+        key = ("iter", ctx, node)
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        found = self._memo[key] = self._fresh()
+        self._watch(node, lambda values: self._iterate(ctx, values, found, node))
+        return found
+
+    def _iterate(self, ctx: Ctx, values, target: int, source: int) -> None:
+        index = self.index
+        for value in values:
+            kind = value[0]
+            if kind == "seq":
+                self._edge(self._container(value, "all"), target)
+                self._edge(self._container(value, "elem"), target)
+            elif kind == "dict":
+                self._edge(self._container(value, "keys"), target)
+            elif kind == "view":
+                container, part = value[1], value[2]
+                if part == "keys":
+                    self._edge(self._container(container, "keys"), target)
+                elif part == "values":
+                    self._edge(self._container(container, "all"), target)
+                    self._edge(self._container(container, "elem"), target)
+                else:
+                    self._add(target, (("pair", container),))
+            elif kind == "gen":
+                self._edge(self._node(("yield", value[1]))[0], target)
+            elif kind in ("inst", "decl"):
+                cid = value[1]
+                method = index.find_method(cid, "__iter__")
+                if method is None:
+                    continue
+                iterator = (method, cid)
+                self.enter(iterator)
+                self._implicit(ctx, source, iterator)
+                returned = self._node(("ret", iterator))[0]
+                if index.function(method).is_generator:
+                    self._edge(self._node(("yield", iterator))[0], target)
+                    continue
+                self._watch(returned, lambda found: self._next(ctx, found, target, source))
+
+    def _next(self, ctx: Ctx, values, target: int, source: int) -> None:
+        """Elements of what a project __iter__ returned: its __next__'s return values
+        (or, when it returned something else iterable, that thing's elements)."""
+        for value in values:
+            if value[0] in ("inst", "decl"):
+                method = self.index.find_method(value[1], "__next__")
+                if method is not None:
+                    step = (method, value[1])
+                    self.enter(step)
+                    self._implicit(ctx, source, step)
+                    self._edge(self._node(("ret", step))[0], target)
+            else:
+                self._iterate(ctx, (value,), target, source)
+
+    def _container_method(self, site: CallSite, container: Value, method: str) -> None:
+        """Calls of a list's, set's or dict's methods move values in and out of it."""
+        site.externals.add(f"<container>.{method}")
+        args = [node for starred, node in site.args if not starred]
+        kind = container[0]
+        if kind == "view":
+            return
+        elem = self._container(container, "elem")
+        everything = (self._container(container, "all"), elem)
+        if method in ("append", "add", "appendleft") and args:
+            self._edge(args[0], elem)
+        elif method == "insert" and len(args) >= 2:
+            self._edge(args[1], elem)
+        elif method in ("extend", "extendleft", "update") and args:
+            if kind == "dict":
+                self._edge(self._mapping_values(args[0]), elem)
+            else:
+                self._edge(self._elements(site.ctx, args[0]), elem)
+        elif method == "update" and kind == "dict":
+            pass
+        elif method == "setdefault" and kind == "dict" and len(args) >= 2:
+            self._edge(args[1], elem)
+            for part in everything:
+                self._edge(part, site.result)
+        elif method in ("pop", "get", "popleft", "setdefault"):
+            for part in everything:
+                self._edge(part, site.result)
+            if method == "get" and len(args) >= 2:
+                self._edge(args[1], site.result)
+        elif method in ("values", "keys", "items"):
+            self._add(site.result, (("view", container, method),))
+        elif method == "copy":
+            self._add(site.result, (container,))
+        elif method == "sort":
+            for name, node in site.kwargs:
+                if name == "key":
+                    self._watch(node, lambda values: self._sync(site, values))
+        if kind == "dict" and method == "update":
+            for name, node in site.kwargs:
+                if name == "**":
+                    self._edge(self._mapping_values(node), elem)
+                else:
+                    self._edge(node, self._container(container, "idx", name))
+                    self._edge(node, self._container(container, "all"))
+
+    # ------------------------------------------------------------ await, with
+
+    def _await(self, values, node: int) -> None:
+        for value in values:
+            if value[0] == "coro":
+                self._edge(self._node(("ret", value[1]))[0], node)
+            elif value[0] == "extinst":
+                self._add(node, (value,))
+
+    def _entered(self, ctx: Ctx, values, node: int) -> None:
+        for value in values:
+            kind = value[0]
+            if kind in ("inst", "decl"):
+                method = self.index.find_method(value[1], "__enter__") or \
+                    self.index.find_method(value[1], "__aenter__")
+                if method is None:
+                    self._add(node, (value,))
+                    continue
+                enter = (method, value[1])
+                self.enter(enter)
+                self._implicit(ctx, node, enter)
+                # __aenter__'s return value is what `async with` binds (it awaits it).
+                self._edge(self._node(("ret", enter))[0], node)
+            elif kind in ("extinst", "extern", "seq", "dict"):
+                self._add(node, (value,))
+
+
+def _literal_key(expr: Expr):
+    """A dictionary key or index written as a literal (a short string or an int)."""
+    if isinstance(expr, Lit) and expr.kind in ("str", "int") and expr.value is not None:
+        return expr.value
+    return None
+
+
+def _member(dotted: str, attr: str) -> str:
+    if dotted.count(".") + 1 >= _MAX_EXTERN_PARTS:
+        return dotted
+    return f"{dotted}.{attr}"
