@@ -79,17 +79,7 @@ def scan(
     # Loaded before the analysis, so a bad baseline fails fast.
     recorded = load_baseline(baseline_path) if use_baseline and baseline_path else None
 
-    files, discovery_errors = discover_files(root, config.exclude)
-    settings = AnalysisSettings(
-        root=root,
-        files=tuple(files),
-        entry_points=tuple(entry) or config.entry_points,
-        initializer_methods=config.initializer_methods,
-        spawners=config.spawners,
-        project_scripts=config.project_scripts,
-        jobs=jobs if jobs else (os.cpu_count() or 1),
-        use_cache=use_cache,
-    )
+    settings, files, discovery_errors = _settings(root, config, entry, jobs, use_cache)
     analysed = engine.analyze(settings, progress=progress)
 
     in_scope = _scope(root, given)
@@ -119,6 +109,8 @@ def scan(
         errors=errors,
         files=analysed.files,
         seconds=time.perf_counter() - started,
+        calls_resolved=analysed.calls_resolved,
+        calls_unresolved=analysed.calls_unresolved,
     )
     return ScanOutcome(
         result=result,
@@ -127,6 +119,55 @@ def scan(
         suppressed=len(findings) - len(reported),
         baselined=len(reported) - len(after_baseline),
     )
+
+
+def _settings(root: Path, config, entry: Sequence[str], jobs: Optional[int], use_cache: bool):
+    """The analysis settings of a project, its files and the errors met finding them."""
+    files, discovery_errors = discover_files(root, config.exclude)
+    settings = AnalysisSettings(
+        root=root,
+        files=tuple(files),
+        entry_points=tuple(entry) or config.entry_points,
+        initializer_methods=config.initializer_methods,
+        spawners=config.spawners,
+        project_scripts=config.project_scripts,
+        jobs=jobs if jobs else (os.cpu_count() or 1),
+        use_cache=use_cache,
+    )
+    return settings, files, discovery_errors
+
+
+def graph(
+    path: Optional[PathLike] = None,
+    *,
+    entry: Sequence[str] = (),
+    every_function: bool = False,
+    jobs: Optional[int] = None,
+    use_cache: bool = True,
+    progress: Optional[Callable[[int, int], None]] = None,
+):
+    """The call graph the analysis uses for the project holding path: (CallGraph,
+    project root, errors). From entry (else the configured or discovered entry points),
+    or from every function. Raises ConfigError."""
+    from nilcheck.linter import callgraph
+
+    given = Path(path if path is not None else ".")
+    if not given.exists():
+        raise ConfigError(f"path {str(given)!r} does not exist")
+    root = find_project_root([given])
+    config = load_config(root)
+    for value in entry:
+        problem = entry_point_problem(value)
+        if problem:
+            raise ConfigError(f"--entry: {problem}")
+    settings, _, discovery_errors = _settings(root, config, (), jobs, use_cache)
+
+    def compute(program):
+        built = callgraph.build(program, entry, every_function)
+        return built, built.shown_files
+
+    built, errors = engine.on_program(settings, compute, progress=progress)
+    return built, root, sorted({*errors, *discovery_errors}, key=lambda e: e.sort_key)
 
 
 def _checked_codes(option: str, codes: Iterable[str]) -> Tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The `nilcheck` command: scan, rules, explain.
+"""The `nilcheck` command: scan, graph, rules, explain.
 
 Exit codes follow CONTRACT.md: 0 no findings, 1 findings, 2 nilcheck could not run.
 Every failure is one `nilcheck: error: ...` line on stderr, never a traceback.
@@ -229,6 +229,42 @@ def _exit_code(result: ScanResult, exit_zero: bool) -> int:
     if result.findings and not exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+@main.command()
+@click.argument("path", required=False, metavar="[PATH]")
+@click.option("--entry", "entries", multiple=True, metavar="MODULE:QUALNAME",
+              help="Start from this entry point; repeatable. Overrides the configured ones.")
+@click.option("--all", "every_function", is_flag=True,
+              help="Start from every function and module, not the entry points.")
+@click.option("--format", "fmt", type=click.Choice(("json", "dot", "mermaid", "pycg")),
+              default="json", show_default=True)
+@click.option("--unresolved", is_flag=True,
+              help="List the calls on those paths that could not be resolved instead.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of stdout.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes [default: CPUs].")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the analysis cache.")
+@_guarded
+def graph(path: Optional[str], entries: Tuple[str, ...], every_function: bool, fmt: str,
+          unresolved: bool, output: Optional[Path], jobs: Optional[int], no_cache: bool) -> None:
+    """Print the call graph the analysis uses, from the entry points (or every function)."""
+    if entries and every_function:
+        raise _fail("--entry and --all are mutually exclusive")
+    from nilcheck.linter import api, callgraph
+
+    built, _, errors = api.graph(path, entry=entries, every_function=every_function,
+                                 jobs=jobs, use_cache=not no_cache)
+    for error in errors:
+        click.echo(f"{error.file}:{error.line}: error: {error.message}", err=True)
+    text = callgraph.render(built, fmt, unresolved_only=unresolved)
+    if output is not None:
+        from nilcheck.linter.fileio import write_text_atomic
+
+        _write_or_fail(output, lambda: write_text_atomic(output, text))
+    else:
+        click.echo(text, nl=False)
+    raise click.exceptions.Exit(EXIT_CLEAN)
 
 
 @main.command()

@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import (TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Sequence, Set,
-                    Tuple, Union)
+                    Tuple, TypeVar, Union)
 
 from nilcheck.linter.cache import FactsCache
 from nilcheck.linter.discovery import module_name_for
@@ -25,6 +25,9 @@ from nilcheck.linter.stack import call_on_large_stack
 
 if TYPE_CHECKING:
     from nilcheck.linter.ir import ModuleFacts
+    from nilcheck.linter.program import Program
+
+T = TypeVar("T")
 
 # What starting a process pool raises where none can start: no /dev/shm (AWS Lambda,
 # some containers), no working sem_open (some platforms' Python builds).
@@ -76,8 +79,9 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
             pool = None  # load_facts parsed with it or let it go
             if cache is not None:
                 cache.save_facts_in_background()  # while the analysis runs
-            findings = _positioned_findings(settings, root, modules, sources, cache, keys)
-            outcome = (findings, sorted(errors, key=lambda e: e.sort_key))
+            findings, counts = _positioned(settings, root, modules, sources, cache, keys,
+                                           _findings_and_counts)
+            outcome = (findings, sorted(errors, key=lambda e: e.sort_key), counts)
             if outcome_key:
                 cache.store_outcome(outcome_key, outcome)
     finally:
@@ -88,7 +92,43 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
             # resolve): the facts are still good, and their writer must finish first.
             cache.save()
     return ScanResult(findings=outcome[0], errors=outcome[1], files=len(settings.files),
-                      seconds=round(time.perf_counter() - started, 3))
+                      seconds=round(time.perf_counter() - started, 3),
+                      calls_resolved=outcome[2][0], calls_unresolved=outcome[2][1])
+
+
+def on_program(settings: AnalysisSettings, compute: Callable[["Program"], Tuple[T, Set[str]]],
+               progress: Optional["Progress"] = None) -> Tuple[T, List[FileError]]:
+    """compute(program) on the whole program of settings.files, with its facts loaded as
+    a scan loads them (cache, workers); compute returns its result and the files whose
+    lines it shows, which are then extracted with positions and the program built
+    again. Returns the result and the files that could not be analysed."""
+    root = settings.root.resolve()
+    cache = FactsCache.open(root) if settings.use_cache else None
+    try:
+        with _paused_gc():
+            sources, unreadable = read_sources(root, settings.files)
+        keys = {relative: cache.entry_key(relative, name, is_package, source)
+                for relative, (_, source, name, is_package) in sources.items()} \
+            if cache else {}
+        modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys,
+                                     progress, meanwhile=_program)
+        if cache is not None:
+            cache.save_facts_in_background()
+
+        def run(modules: List[ModuleFacts]):
+            return compute(_program().Program(settings, root, modules))
+        result = _positioned(settings, root, modules, sources, cache, keys,
+                             lambda settings, root, modules: run(modules))
+    finally:
+        if cache is not None:
+            cache.save()
+    return result, sorted(errors, key=lambda e: e.sort_key)
+
+
+def _findings_and_counts(settings: AnalysisSettings, root: Path, modules: List[ModuleFacts]):
+    programs: list = []
+    findings, shown = _program().whole_program(settings, root, modules, programs)
+    return (findings, programs[0].call_counts()), shown
 
 
 def _pool_for_edits(settings: AnalysisSettings, cache: FactsCache):
@@ -122,10 +162,11 @@ def _outcome_key(cache: FactsCache, settings: AnalysisSettings, keys: Dict[str, 
     return cache.outcome_key(sorted(keys.items()), repr(analysis_settings))
 
 
-def _positioned_findings(settings: AnalysisSettings, root: Path, modules: List[ModuleFacts],
-                         sources: Dict[str, "Job"], cache: Optional[FactsCache],
-                         keys: Dict[str, bytes]) -> list:
-    """The findings, after extracting again with positions the files they show."""
+def _positioned(settings: AnalysisSettings, root: Path, modules: List[ModuleFacts],
+                sources: Dict[str, "Job"], cache: Optional[FactsCache], keys: Dict[str, bytes],
+                compute: Callable[..., Tuple[T, Set[str]]]) -> T:
+    """compute(settings, root, modules)'s result, after extracting again with positions
+    the files whose lines it shows."""
     tried: Set[str] = set()
     while True:
         # The whole-program stages recurse once per nesting level of the analysed code
@@ -134,11 +175,10 @@ def _positioned_findings(settings: AnalysisSettings, root: Path, modules: List[M
         # of small objects that live until the scan ends, and each collection would
         # walk them all again (measured on Django: the whole program took 2x longer).
         with _paused_gc():
-            findings, shown = call_on_large_stack(
-                lambda: _program().whole_program(settings, root, modules))
+            result, shown = call_on_large_stack(lambda: compute(settings, root, modules))
         unpositioned = {m.path for m in modules if not m.positioned} & shown - tried
         if not unpositioned:
-            return findings
+            return result
         tried |= unpositioned
         for position, module in enumerate(modules):
             if module.path in unpositioned:

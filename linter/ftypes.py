@@ -101,3 +101,7 @@ class ScanResult:
     errors: list = field(default_factory=list)  # list[FileError], sorted
     files: int = 0
     seconds: float = 0.0
+    # Calls met on the analysed startup paths that the analysis resolved, or could not:
+    # "no findings" with nothing followed is not a clean bill of health.
+    calls_resolved: int = 0
+    calls_unresolved: int = 0

@@ -6,11 +6,13 @@ with the callables they are given, and which calls never return.
 from __future__ import annotations
 
 # Constructors whose callable argument runs only when the object's .start() is called:
-# (keyword, position) of that argument.
+# (keyword, position) of that argument, then of the tuple of its positional arguments
+# and of the dict of its keyword arguments.
 THREAD_FACTORIES = {
-    "threading.Thread": ("target", 1),
-    "threading.Timer": ("function", 1),
-    "multiprocessing.Process": ("target", 1),
+    "threading.Thread": ("target", 1, "args", 3, "kwargs", 4),
+    "threading.Timer": ("function", 1, "args", 2, "kwargs", 3),
+    "multiprocessing.Process": ("target", 1, "args", 3, "kwargs", 4),
+    "multiprocessing.context.Process": ("target", 1, "args", 3, "kwargs", 4),
 }
 
 # External base classes whose `.start()` runs `self.run()` on another thread or process.

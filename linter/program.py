@@ -1,11 +1,12 @@
 """The whole-program stages, run once on the merged facts of every file: project index,
-resolution and contextual call graph, ordering analysis from the entry points, findings."""
+value flow and resolution, ordering analysis from the entry points, and what the
+commands read from them (findings, the call graph)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Set, Tuple
+from typing import List, Optional, Sequence, Set, Tuple
 
-from nilcheck.linter.analysis import Analysis
+from nilcheck.linter.analysis import Analysis, Entry
 from nilcheck.linter.diagnostics import Diagnostics
 from nilcheck.linter.entrypoints import configured_entries, discovered_entries
 from nilcheck.linter.ftypes import AnalysisSettings, Finding
@@ -14,16 +15,39 @@ from nilcheck.linter.ir import ModuleFacts
 from nilcheck.linter.resolve import Resolver
 
 
-def whole_program(settings: AnalysisSettings, root: Path, modules: List[ModuleFacts]
-                  ) -> Tuple[List[Finding], Set[str]]:
-    """The findings, and the files they show lines of."""
-    index = ProjectIndex(modules)
-    resolver = Resolver(index, spawners=settings.spawners)
-    if settings.entry_points:
-        entries = configured_entries(index, settings.entry_points, "entry-points")
-    else:
-        entries = discovered_entries(index, settings.project_scripts)
-    analysis = Analysis(index, resolver, settings.initializer_methods)
-    hazards = analysis.hazards(entries)
-    diagnostics = Diagnostics(index, analysis, root)
-    return diagnostics.findings(hazards), diagnostics.shown_files
+class Program:
+    def __init__(self, settings: AnalysisSettings, root: Path, modules: List[ModuleFacts]):
+        self.settings = settings
+        self.root = root
+        self.index = ProjectIndex(modules)
+        self.resolver = Resolver(self.index, spawners=settings.spawners)
+        self.analysis = Analysis(self.index, self.resolver, settings.initializer_methods)
+
+    def entries(self, specs: Sequence[str] = ()) -> List[Entry]:
+        """The entry points: specs (from --entry), else the configured ones, else the
+        discovered ones. Raises ConfigError for one that does not resolve."""
+        if specs:
+            return configured_entries(self.index, specs, "--entry")
+        if self.settings.entry_points:
+            return configured_entries(self.index, self.settings.entry_points, "entry-points")
+        return discovered_entries(self.index, self.settings.project_scripts)
+
+    def findings(self) -> Tuple[List[Finding], Set[str]]:
+        """The findings, and the files they show lines of."""
+        hazards = self.analysis.hazards(self.entries())
+        diagnostics = Diagnostics(self.index, self.analysis, self.root)
+        return diagnostics.findings(hazards), diagnostics.shown_files
+
+    def call_counts(self) -> Tuple[int, int]:
+        """Calls met on the analysed paths: (resolved, unresolved)."""
+        return len(self.resolver.calls_resolved), len(self.resolver.calls_unresolved)
+
+
+def whole_program(settings: AnalysisSettings, root: Path, modules: List[ModuleFacts],
+                  program: Optional[List[Program]] = None) -> Tuple[List[Finding], Set[str]]:
+    """The findings, and the files they show lines of; program, when given, receives
+    the Program that computed them."""
+    built = Program(settings, root, modules)
+    if program is not None:
+        program.append(built)
+    return built.findings()

@@ -47,6 +47,8 @@ class Resolver:
         # Calls met in resolved contexts, by (context, line, column): resolved or not.
         self.calls_resolved: Set[Tuple[Ctx, int, int]] = set()
         self.calls_unresolved: Dict[Tuple[Ctx, int, int], Call] = {}
+        # Calls of names outside the project, per context: (line, name); for the graph.
+        self.external_calls: Dict[Ctx, List[Tuple[int, str]]] = {}
         self._properties: Dict[str, bool] = {}
 
     def class_ref(self, module: ModuleFacts, expr: Expr):
@@ -253,7 +255,10 @@ class Resolver:
         return calls, spawned, site.externals, resolved
 
     def _call(self, ctx: Ctx, node: Call, edges) -> List:
-        calls, spawned, _, resolved = self.call_targets(ctx, node)
+        calls, spawned, externals, resolved = self.call_targets(ctx, node)
+        if externals:
+            self.external_calls.setdefault(ctx, []).extend(
+                (node.line, name) for name in sorted(externals))
         if node.kind == "":
             where = (ctx, node.line, node.column)
             if resolved:
@@ -302,7 +307,8 @@ class Resolver:
                     if part.attr in owners and self._is_property_name(part.attr):
                         targets.update(self._property(ctx, part))
                 elif implicit and kind in (Iter, Enter, Subscript):
-                    found = flow.expr_node(ctx, part)
+                    # Iterating records its calls on what is iterated (see _elements).
+                    found = flow.expr_node(ctx, part.base if kind is Iter else part)
                     if found is not None and found in implicit:
                         targets |= implicit[found]
         if not targets:

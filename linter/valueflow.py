@@ -904,16 +904,21 @@ class Flow:
         """The callables and coroutines passed to a call into outside code run later
         (spawned), or inside it when it is a runner (asyncio.run)."""
         mode = "run" if runner else "escape" if escaping else "spawn"
-        for _, node in site.args + [(False, node) for _, node in site.kwargs]:
+        arguments = site.args + [(False, node) for _, node in site.kwargs]
+        for position, (_, node) in enumerate(arguments):
             key = (node, mode)
             if key in site._registered:
                 continue
             site._registered.add(key)
             if runner:
                 self._watch(node, lambda values: self._sync(site, values))
-            else:
-                self._watch(node, lambda values, c=concurrent:
-                            self._spawn(site, values, c, escaping))
+                continue
+            self._watch(node, lambda values, c=concurrent:
+                        self._spawn(site, values, c, escaping))
+            if position < len(site.args):
+                # `submit(fn, a, b)`, `call_soon(cb, a)`, `atexit.register(f, a)`: the
+                # positional arguments after a callback are usually its arguments.
+                self._callback_run(site, node, site.args[position + 1:], [], (position,))
 
     def _concurrent_name(self, expr) -> bool:
         """Is a call to an unknown or external callable, by its name, one that runs what
@@ -930,14 +935,25 @@ class Flow:
         method = dotted.rsplit(".", 1)[-1]
         awaited = isinstance(site.expr, CallExpr) and self._awaited_site(site)
         if dotted in THREAD_FACTORIES:
-            keyword, position = THREAD_FACTORIES[dotted]
+            keyword, position, args_keyword, args_position, kwargs_keyword, kwargs_position = \
+                THREAD_FACTORIES[dotted]
             target = self._argument(site, keyword, position)
             thread = ("thread", (site.ctx, site.result))
             self._add(site.result, (thread,))
             if target is not None:
                 target_node = self._node(("target", thread[1]))[0]
                 self._edge(target, target_node)
-                self._escape_callables(target)
+                # The thread calls target(*args, **kwargs) when it starts.
+                args = self._argument_expr(site, args_keyword, args_position)
+                kwargs = self._argument(site, kwargs_keyword, kwargs_position)
+                if isinstance(args, Seq) and not any(isinstance(i, Starred) for i in args.items):
+                    positional = [(False, self.expr(site.ctx, item)) for item in args.items]
+                elif args is not None:
+                    positional = [(True, self.expr(site.ctx, args))]
+                else:
+                    positional = []
+                keywords = [("**", kwargs)] if kwargs is not None else []
+                self._callback_run(site, target, positional, keywords, ("thread",))
             return
         if dotted in SYNC_CALLERS or method in ("sort",):
             for _, node in site.args + [(False, n) for _, n in site.kwargs]:
@@ -961,6 +977,34 @@ class Flow:
 
     def _awaited_site(self, site: CallSite) -> bool:
         return site.expr in self._awaited.get(site.ctx, ())
+
+    def _argument_expr(self, site: CallSite, keyword: str, position: int) -> Optional[Expr]:
+        """The expression of an argument of a call written as a call (not a decorator)."""
+        if not isinstance(site.expr, CallExpr):
+            return None
+        for name, value in site.expr.kwargs:
+            if name == keyword:
+                return value
+        plain = [value for value in site.expr.args if not isinstance(value, Starred)]
+        if len(plain) != len(site.expr.args):
+            return None
+        return plain[position] if len(plain) > position else None
+
+    def _callback_run(self, site: CallSite, callables: int, args, kwargs, key) -> None:
+        """The callables in a node will be called (later, by outside code) with these
+        arguments: they go to their parameters, and the callables are analysed."""
+        runner = CallSite(site.ctx, ("callback", site.expr) + key, args, kwargs,
+                          self._fresh(), None, "callback")
+
+        def run(values):
+            for value in values:
+                if value[0] in ("func", "bound"):
+                    self._invoke(runner, value)
+                else:
+                    target = self.callable_context(value)
+                    if target is not None:
+                        self.enter(target)
+        self._watch(callables, run)
 
     def _argument(self, site: CallSite, keyword: str, position: int) -> Optional[int]:
         for name, node in site.kwargs:

@@ -59,7 +59,8 @@ LEGACY = FileError("engine/legacy.py", 1, "syntax error: unexpected ':'")
 
 def make_result(findings=(NOTIFY, NOTIFY_AGAIN, CALLBACK), errors=(LEGACY,)) -> ScanResult:
     ordered = sorted(findings, key=lambda finding: finding.sort_key)
-    return ScanResult(findings=ordered, errors=list(errors), files=12, seconds=0.4134)
+    return ScanResult(findings=ordered, errors=list(errors), files=12, seconds=0.4134,
+                      calls_resolved=830, calls_unresolved=41)
 
 
 def make_rules():
@@ -125,8 +126,10 @@ def test_json_matches_the_contract_exactly():
     assert document["errors"] == [
         {"file": "engine/legacy.py", "line": 1, "message": "syntax error: unexpected ':'"}
     ]
-    assert document["summary"] == {"files": 12, "findings": 3, "errors": 1, "seconds": 0.0}
-    assert list(document["summary"]) == ["files", "findings", "errors", "seconds"]
+    assert document["summary"] == {"files": 12, "findings": 3, "errors": 1, "seconds": 0.0,
+                                   "calls_resolved": 830, "calls_unresolved": 41}
+    assert list(document["summary"]) == ["files", "findings", "errors", "seconds",
+                                         "calls_resolved", "calls_unresolved"]
 
 
 def test_json_sorted_no_read_text_null_initializer_and_time():
@@ -403,7 +406,8 @@ def test_output_is_byte_identical_across_renders(fmt):
     assert first == second
     # Findings given out of order come out in the contract's order.
     shuffled = ScanResult(
-        findings=[NOTIFY_AGAIN, CALLBACK, NOTIFY], errors=[LEGACY], files=12, seconds=0.4134
+        findings=[NOTIFY_AGAIN, CALLBACK, NOTIFY], errors=[LEGACY], files=12, seconds=0.4134,
+        calls_resolved=830, calls_unresolved=41,
     )
     assert render(fmt, shuffled, ROOT, rules=make_rules()) == first
 

@@ -26,6 +26,8 @@ def render(result: ScanResult, root: Path, options: RenderOptions) -> str:
             "errors": len(result.errors),
             # 0.0 rather than a missing key keeps the contract's shape when timing is off.
             "seconds": round(result.seconds, 2) if options.timing else 0.0,
+            "calls_resolved": result.calls_resolved,
+            "calls_unresolved": result.calls_unresolved,
         },
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
