@@ -15,7 +15,7 @@ import networkx as nx
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Name, NoneConst, Store, Try, walk_nodes
 from nilcheck.linter.ordering import (
-    RCall, RGen, RIf, RLoop, RTry, Ctx, Hop, Summary, solve,
+    RCall, RGen, RIf, RLoop, RTry, Ctx, Hop, Summary, ctx_key, solve,
 )
 from nilcheck.linter.resolve import Resolver
 
@@ -191,8 +191,8 @@ class Analysis:
         started, or an overridable method it called reads a field of the object under
         construction that the constructor assigns only further down."""
         hazards = []
-        for ctx in sorted(self.summaries, key=lambda c: (c[0], c[1] or "")):
-            fid, cid = ctx
+        for ctx in sorted(self.summaries, key=ctx_key):
+            fid, cid = ctx[0], ctx[1]
             if not fid.endswith(".__init__") or cid not in self.index.classes:
                 continue
             if self.index.find_method(cid, "__init__") != fid:
@@ -285,13 +285,13 @@ class Analysis:
                     parents[callee] = ctx
                     queue.append(callee)
         initializers: Dict[str, List[Ctx]] = {}
-        for ctx in sorted(parents, key=lambda c: (self.index.path_of(c[0]), c[0], c[1] or "")):
+        for ctx in sorted(parents, key=lambda c: (self.index.path_of(c[0]),) + ctx_key(c)):
             for field, line in self.assignments(ctx).items():
                 if field.rsplit(".", 1)[0] == owner:
                     initializers.setdefault(field, []).append(ctx)
         for field in initializers:
             initializers[field].sort(key=lambda c: (self.index.path_of(c[0]),
-                                                    self.assignments(c)[field], c[0], c[1] or ""))
+                                                    self.assignments(c)[field]) + ctx_key(c))
         cached = (initializers, parents)
         self._late_initializers[key] = cached
         return cached

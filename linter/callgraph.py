@@ -21,7 +21,7 @@ from nilcheck.linter.diagnostics import display_function
 from nilcheck.linter.ir import (
     Attr, Await, CallExpr, Either, Expr, Iter, Lit, LocalFunc, Name, Subscript, Super,
 )
-from nilcheck.linter.ordering import Ctx, RCall
+from nilcheck.linter.ordering import Ctx, RCall, ctx_key
 
 FORMATS = ("json", "dot", "mermaid", "pycg")
 
@@ -80,7 +80,7 @@ def build(program, entries: Sequence[str] = (), every_function: bool = False) ->
         analysis.explore(ctx)
     graph = CallGraph(roots=sorted({display_function(ctx[0]) for ctx in roots}))
     seen: Set[Tuple[str, str, str, int]] = set()
-    for ctx in sorted(analysis.bodies, key=lambda c: (c[0], c[1] or "")):
+    for ctx in sorted(analysis.bodies, key=ctx_key):
         fid = ctx[0]
         path = index.path_of(fid)
         graph.functions.setdefault(fid, (path, index.function(fid).line))

@@ -367,7 +367,14 @@ class ModuleConverter:
         elif type(target) is cst.Attribute:
             base = self.expr(target.value, out, deref=True)
             line, column = self.pos(target)
-            out.append(Store(self.attr(base, target.attr.value), value, line, column))
+            stored = self.attr(base, target.attr.value)
+            out.append(Store(stored, value, line, column))
+            aliases = self.scope.aliases
+            if stored in aliases.values():
+                # `c = self.x; self.x = None; c()`: c keeps the value it was given, which
+                # is no longer the attribute's; what c holds is not read from self.x.
+                self.scope.aliases = {name: alias for name, alias in aliases.items()
+                                      if alias != stored}
         elif type(target) in (cst.Tuple, cst.List):
             elements = target.elements
             star = next((i for i, e in enumerate(elements) if type(e) is cst.StarredElement),

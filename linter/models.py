@@ -68,3 +68,8 @@ COROUTINE_RUNNERS_AWAITED = frozenset({"asyncio.gather", "gather", "asyncio.wait
 CONTAINER_METHODS = frozenset({"append", "add", "appendleft", "insert", "extend",
                                "extendleft", "update", "setdefault", "pop", "popleft", "get",
                                "values", "keys", "items", "copy", "sort"})
+
+# Method names the models above recognise on objects from outside the project: these
+# keep their name on an external object that nothing else names (see valueflow._member).
+MODELLED_METHODS = frozenset(CONCURRENT_REGISTRARS | COROUTINE_RUNNERS
+                             | COROUTINE_RUNNERS_AWAITED | {"start", "sort"})

@@ -24,7 +24,9 @@ from typing import Dict, FrozenSet, Optional, Sequence, Tuple
 
 import networkx as nx
 
-Ctx = Tuple[str, Optional[str]]  # (function id, class of self or None)
+# (function id, class of self or None), and for a function analysed apart for a callable
+# it is given (see valueflow.py) a third element naming that callable.
+Ctx = Tuple  # (str, Optional[str]) or (str, Optional[str], tuple)
 
 # ---------------------------------------------------------------- resolved program
 
@@ -339,7 +341,7 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
     condensed = nx.condensation(sub)
     order = list(nx.topological_sort(condensed))
     for component in reversed(order):
-        members = sorted(condensed.nodes[component]["members"], key=_ctx_key)
+        members = sorted(condensed.nodes[component]["members"], key=ctx_key)
         recursive = len(members) > 1 or sub.has_edge(members[0], members[0])
         if not recursive:
             ctx = members[0]
@@ -366,7 +368,7 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
             changed = not _same(summaries[ctx], new)
             summaries[ctx] = new
             if changed:
-                for caller in sorted(sub.predecessors(ctx), key=_ctx_key):
+                for caller in sorted(sub.predecessors(ctx), key=ctx_key):
                     if caller in inside and caller not in queued:
                         pending.append(caller)
                         queued.add(caller)
@@ -390,5 +392,6 @@ def _same(old: Summary, new: Summary) -> bool:
         and old.exposed.keys() == new.exposed.keys()
 
 
-def _ctx_key(ctx: Ctx) -> Tuple[str, str]:
-    return (ctx[0], ctx[1] or "")
+def ctx_key(ctx: Ctx) -> Tuple[str, str, str]:
+    """A total order on contexts: (function id, class of self[, variant])."""
+    return (ctx[0], ctx[1] or "", repr(ctx[2:]) if len(ctx) > 2 else "")

@@ -25,7 +25,7 @@ from nilcheck.linter.ir import (
 from nilcheck.linter.models import NO_RETURN, NO_RETURN_ANNOTATIONS
 from nilcheck.linter.names import StaticNames
 from nilcheck.linter.ordering import (
-    Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RTry,
+    Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RTry, ctx_key,
 )
 from nilcheck.linter.valueflow import Flow
 
@@ -237,25 +237,28 @@ class Resolver:
     def call_targets(self, ctx: Ctx, node: Call):
         """What a call event does, from its call site's record: the contexts it runs
         now, the ones it lets run later (with whether on another thread), the names
-        outside the project it calls, and whether anything resolved it."""
+        outside the project it calls, and whether anything resolved it. The contexts
+        run now are the call's targets (one of them runs), then for each argument of a
+        runner (map, asyncio.run, an awaited gather) the contexts it gave (in turn)."""
         site = self.flow.site(ctx, node)
         if site is None:
-            return [], {}, set(), False
+            return [], [], {}, set(), False
         calls: List[Ctx] = []
         for target, how in site.invoked.items():
             # Calling an async function only makes a coroutine: it runs where it is
             # awaited, or handed to a runner, or scheduled (see _await, synced, spawned).
             if how == "call" or node.awaited:
                 calls.append(target)
-        calls.extend(site.synced)
+        synced = [sorted(site.synced[position], key=ctx_key)
+                  for position in sorted(site.synced) if site.synced[position]]
         resolved = bool(site.func is None or self.flow.node_values(site.func))
         spawned = site.spawned
         if not resolved and site.escape_spawned:
             spawned = {**site.escape_spawned, **site.spawned}
-        return calls, spawned, site.externals, resolved
+        return calls, synced, spawned, site.externals, resolved
 
     def _call(self, ctx: Ctx, node: Call, edges) -> List:
-        calls, spawned, externals, resolved = self.call_targets(ctx, node)
+        calls, synced, spawned, externals, resolved = self.call_targets(ctx, node)
         if externals:
             self.external_calls.setdefault(ctx, []).extend(
                 (node.line, name) for name in sorted(externals))
@@ -279,6 +282,9 @@ class Resolver:
         if calls:
             out.append(RCall(tuple(calls), node.line, on_self=on_self))
             edges.extend((t, False) for t in calls)
+        for targets in synced:  # what each argument gave runs in turn, inside the call
+            out.append(RCall(tuple(targets), node.line, on_self=on_self))
+            edges.extend((t, False) for t in targets)
         values = self.evaluate(ctx, node.func) if node.kind == "" else ()
         if values and all(self._no_return(v) for v in values):
             out.append(RExit("raise"))
@@ -353,8 +359,7 @@ class Resolver:
         return False
 
 
-def _ctx_key(ctx: Ctx) -> Tuple[str, str]:
-    return (ctx[0], ctx[1] or "")
+_ctx_key = ctx_key
 
 
 def _node_exprs(node) -> Iterable[Expr]:

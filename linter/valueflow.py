@@ -46,27 +46,34 @@ from nilcheck.linter.ir import (
 )
 from nilcheck.linter.models import (
     CONCURRENT_CALLS, CONCURRENT_REGISTRARS, CONTAINER_METHODS, COROUTINE_RUNNERS,
-    COROUTINE_RUNNERS_AWAITED, ITERATING_BUILTINS, NOT_REGISTRATIONS, PLAIN_BASES,
-    SYNC_CALLERS, THREAD_BASES, THREAD_FACTORIES,
+    COROUTINE_RUNNERS_AWAITED, ITERATING_BUILTINS, MODELLED_METHODS, NOT_REGISTRATIONS,
+    PLAIN_BASES, SYNC_CALLERS, THREAD_BASES, THREAD_FACTORIES,
 )
 from nilcheck.linter.names import BUILTIN_NAMES, StaticNames
 
-Ctx = Tuple[str, Optional[str]]
+# (function id, class of self or None), or with a third element for a function analysed
+# apart for one callable it was given (see _run), which closures made there keep too.
+Ctx = Tuple
 Value = tuple
 _NO_VALUES: FrozenSet[Value] = frozenset()
 # Values that can be called and run project code.
 CALLABLE_KINDS = frozenset({"func", "bound"})
 # An external name gets no longer than this many dotted parts: `x = x.next` on an
 # external object must not make a new name forever.
-_MAX_EXTERN_PARTS = 8
+_MAX_EXTERN_PARTS = 5
+# Named external values a node may hold before one unknown external stands for them.
+_MAX_EXTERNALS = 24
+_EXTERNAL_KINDS = frozenset({"extern", "extinst"})
+# An object from outside the project that nothing names.
+UNKNOWN_EXTERNAL = ("extinst", "?")
 
 
 class CallSite:
     """One call in one context, and everything it was found to invoke."""
 
     __slots__ = ("ctx", "expr", "args", "kwargs", "result", "func", "mode", "invoked",
-                 "externals", "spawned", "escape_spawned", "synced", "escaped", "_seen",
-                 "_registered")
+                 "externals", "spawned", "escape_spawned", "synced", "escaped", "precise",
+                 "spawn_into", "_seen", "_registered")
 
     def __init__(self, ctx: Ctx, expr, args, kwargs, result: int, func: Optional[int],
                  mode: str = ""):
@@ -86,7 +93,16 @@ class CallSite:
         # meaningful only while it still resolves to nothing.
         self.escape_spawned: Dict[Ctx, bool] = {}
         self.escaped = False
-        self.synced: Set[Ctx] = set()  # run to completion inside this call (map, run)
+        # Argument nodes written as one particular callable (a def's name, `self.m`,
+        # a lambda): a callee may be analysed apart for what these give (see _run).
+        self.precise: Set[int] = set()
+        # For a site standing for outside code that calls what it was given (a thread,
+        # a registered callback): the real sites that spawn what this one invokes, each
+        # with (concurrent, escaping).
+        self.spawn_into: List[Tuple["CallSite", bool, bool]] = []
+        # Run to completion inside this call (map, asyncio.run, an awaited gather), by
+        # the argument that gave them: each argument's run in turn, one of its values.
+        self.synced: Dict[int, Set[Ctx]] = {}
         self._seen: Set[Value] = set()
         self._registered: Set[Tuple[int, str]] = set()
 
@@ -95,6 +111,7 @@ class Flow:
     def __init__(self, index: ProjectIndex, spawners: Iterable[str] = (),
                  names: Optional[StaticNames] = None):
         self.index = index
+        self.argument_sensitive = True
         self.names = names or StaticNames(index)
         self.spawners = frozenset(spawners)
         self._ids: Dict[object, int] = {}
@@ -115,6 +132,12 @@ class Flow:
         self._class_field_waiters: Dict[Tuple[str, str], List[int]] = {}
         self._stores: List[Tuple[Ctx, int, int]] = []  # (ctx, base node, value node)
         self._stores_checked = 0
+        self._external_counts: Dict[int, int] = {}
+        self._thread_runs: Dict[object, CallSite] = {}  # thread -> the site of its run
+        # Calls of a function analysed apart per callable, whose own context has not run.
+        self._unsplit_bases: List[tuple] = []
+        self._higher_order_params: Dict[str, FrozenSet[str]] = {}
+        self._closure_makers: Dict[str, FrozenSet[str]] = {}
         # Calls that evaluating a node makes without a call written (iteration's
         # __iter__/__next__, a `with`'s __enter__, a property getter).
         self.implicit: Dict[int, Set[Ctx]] = {}
@@ -151,6 +174,10 @@ class Flow:
         new = [v for v in values if v not in points]
         if not new:
             return
+        if any(v[0] in _EXTERNAL_KINDS for v in new):
+            new = self._widened(node, new)
+            if not new:
+                return
         points.update(new)
         pending = self._pending.get(node)
         if pending is None:
@@ -158,6 +185,27 @@ class Flow:
             self._queue.append(node)
         else:
             pending.update(new)
+
+    def _widened(self, node: int, new: List[Value]) -> List[Value]:
+        """new, with at most _MAX_EXTERNALS named external values per node: past that,
+        one unknown external object (`?`) stands for all of them. External names are
+        made by attribute chains on what flows in, and without a bound a parameter that
+        many callers give externals would multiply names (the standard library made
+        hundreds of thousands)."""
+        count = self._external_counts.get(node, 0)
+        kept = []
+        for value in new:
+            if value[0] not in _EXTERNAL_KINDS or value == UNKNOWN_EXTERNAL:
+                kept.append(value)
+            elif count < _MAX_EXTERNALS:
+                count += 1
+                kept.append(value)
+            elif count == _MAX_EXTERNALS:
+                count += 1
+                if UNKNOWN_EXTERNAL not in self._pts[node]:
+                    kept.append(UNKNOWN_EXTERNAL)
+        self._external_counts[node] = count
+        return kept
 
     def _edge(self, source: int, target: int) -> None:
         if source == target:
@@ -210,6 +258,12 @@ class Flow:
         """Callables passed to calls that resolve to nothing, or stored on objects of no
         known kind, may be called from there: analyse them. True if anything changed."""
         before = len(self._to_lower) + len(self._queue)
+        for site, ctx, function, plan, result, split, node in self._unsplit_bases:
+            if not self._pts[node] and ctx not in site.invoked:
+                # Given nothing known: the function still runs.
+                self._call_context(site, ctx, function, plan, result, split, None)
+        self._unsplit_bases = [base for base in self._unsplit_bases
+                               if base[1] not in base[0].invoked]
         for site in self.sites.values():
             if site.func is not None and site.mode == "" and not site.escaped \
                     and not self._pts[site.func]:
@@ -346,7 +400,7 @@ class Flow:
         if function.parent is not None:
             parent = f"{self.index.module_of(ctx[0]).name}.{function.parent}"
             if parent in self.index.functions:
-                return (parent, ctx[1])
+                return (parent, ctx[1]) + ctx[2:]
         return self._module_ctx(ctx[0])
 
     def _module_ctx(self, fid: str) -> Ctx:
@@ -367,7 +421,7 @@ class Flow:
             if parent not in index.functions:
                 break
             fid = parent
-            ctx = (parent, ctx[1])
+            ctx = (parent, ctx[1]) + ctx[2:]
         return self._module_name(index.module_of(fid).name, name)
 
     def _module_name(self, module_name: str, name: str) -> int:
@@ -441,8 +495,11 @@ class Flow:
         if kind is LocalFunc:
             fid = f"{self.index.module_of(ctx[0]).name}.{expr.qualname}"
             if fid in self.index.functions:
-                closure = self.index.function(fid).parent is not None
-                self._add(node, (("func", fid, ctx[1] if closure else None),))
+                if self.index.function(fid).parent is not None:
+                    # A closure runs with the self, and in the frame, of what made it.
+                    self._add(node, (("func", fid, ctx[1]) + ctx[2:],))
+                else:
+                    self._add(node, (("func", fid, None),))
         elif kind is LocalClass:
             cid = f"{self.index.module_of(ctx[0]).name}.{expr.qualname}"
             if cid in self.index.classes:
@@ -526,6 +583,7 @@ class Flow:
         decorator = self.expr(ctx, expr.decorator)
         site = self._site(ctx, ("decorate", expr.decorator, expr.function), [(False, function)],
                           [], None, "decorator", node)
+        site.precise.add(function)
 
         def apply(values):
             for value in values:
@@ -579,7 +637,9 @@ class Flow:
                 if submodule in index.modules:
                     self._add(node, (("module", submodule),))
             elif kind in ("extern", "extinst"):
-                self._add(node, (("extern", _member(value[1], attr)),))
+                member = _member(value[1], attr)
+                if member is not None:
+                    self._add(node, (("extern", member),))
             elif kind == "builtin":
                 self._add(node, (("extern", f"{value[1]}.{attr}"),))
             elif kind == "super":
@@ -719,6 +779,10 @@ class Flow:
         kw_nodes = [(name, self.expr(ctx, value)) for name, value in kwargs]
         func_node = self.expr(ctx, func)
         site = self._site(ctx, expr, arg_nodes, kw_nodes, func_node, "", self._fresh())
+        for value, (_, node) in zip(list(args) + [v for _, v in kwargs],
+                                    arg_nodes + [(False, n) for _, n in kw_nodes]):
+            if self._precise(ctx, value):
+                site.precise.add(node)
         self._watch(func_node, lambda values: self._invoke_all(site, values))
         return site
 
@@ -756,7 +820,7 @@ class Flow:
             # given may run at once on another thread, whatever its body shows.
             self._register_args(site, concurrent=True)
         if kind == "func":
-            self._run(site, (value[1], value[2]), skip=0)
+            self._run(site, (value[1], value[2]) + value[3:], skip=0)
         elif kind == "bound":
             self._run(site, (value[1], value[2]), skip=1)
         elif kind == "unbound":
@@ -778,15 +842,19 @@ class Flow:
         elif kind == "extern":
             self._external(site, value[1])
         elif kind == "extinst":
-            self._add(site.result, (("extinst", value[1]),))
+            self._add(site.result, (UNKNOWN_EXTERNAL,))
             self._register_args(site, concurrent=self._concurrent_name(site.expr))
         elif kind == "builtin":
             self._builtin(site, value[1])
         elif kind == "cmeth":
             self._container_method(site, value[1], value[2])
         elif kind == "tstart":
-            self._watch(self._node(("target", value[1]))[0],
-                        lambda values: self._spawn(site, values, concurrent=True))
+            # What the thread's run invokes (with its args) is spawned by this start().
+            run = self._thread_runs.get(value[1])
+            if run is not None:
+                run.spawn_into.append((site, True, False))
+                for target in list(run.invoked):
+                    self._record_spawn(site, target, True, False)
         elif kind == "runstart":
             run = index.find_method(value[1], "run")
             if run is not None:
@@ -796,11 +864,45 @@ class Flow:
              first_arg: int = 0) -> None:
         """Call the function of ctx from site: arguments to parameters, its return value
         (a coroutine or generator object for an async or generator function) to the
-        site's result."""
+        site's result.
+
+        A function that calls, stores or passes on a parameter, or makes closures, is
+        analysed apart for each function or bound method that parameter is given (the
+        Cartesian product algorithm, on callables only): a wrapper, a decorator or a
+        scheduling helper otherwise runs every callable any caller ever gave it, and a
+        path through it would call what another caller passed."""
         if ctx[0] not in self.index.functions:
             return
         function = self.index.function(ctx[0])
+        plan = self._bind_plan(site, function, skip, first_arg)
+        split = None
+        if self.argument_sensitive and len(ctx) == 2 and function.parent is None:
+            names = self._higher_order(ctx[0])
+            split = next((p for p, how, node in plan if how == "edge" and p.name in names
+                          and node in site.precise), None)
+        if split is None:
+            self._call_context(site, ctx, function, plan, result, None, None)
+            return
+        node = next(n for p, how, n in plan if p is split)
+        # The context itself runs for what is not a callable, once something is; or,
+        # if the argument is still empty when the flow settles, then (_settle_bases).
+        base = (site, ctx, function, plan, result, split, node)
+        self._unsplit_bases.append(base)
+
+        def variants(values):
+            for value in values:
+                if _splits_on(value):
+                    self._call_context(site, ctx + ((split.name, value),), function, plan,
+                                       result, split, value)
+                elif ctx not in site.invoked:
+                    self._call_context(site, ctx, function, plan, result, split, None)
+        self._watch(node, variants)
+
+    def _call_context(self, site: CallSite, ctx: Ctx, function, plan, result: bool,
+                      split, pinned) -> None:
         self.enter(ctx)
+        for spawner, concurrent, escaping in site.spawn_into:
+            self._record_spawn(spawner, ctx, concurrent, escaping)
         if function.is_async:
             site.invoked.setdefault(ctx, "coro")
             if result:
@@ -813,72 +915,159 @@ class Flow:
             site.invoked[ctx] = "call"
             if result:
                 self._edge(self._node(("ret", ctx))[0], site.result)
-        self._bind(site, ctx, function, skip, first_arg)
+        for param, how, node in plan:
+            if param is split and how == "edge":
+                target = self._var(ctx, param.name)
+                if pinned is not None:
+                    self._add(target, (pinned,))
+                else:  # the callables this parameter gets run in variants of their own
+                    self._watch(node, lambda values, target=target: self._add(
+                        target, [v for v in values if not _splits_on(v)]))
+            elif how == "edge":
+                self._edge(node, self._var(ctx, param.name))
+            elif how == "elements":
+                self._edge(self._elements(site.ctx, node), self._var(ctx, param.name))
+            elif how == "mapping":
+                self._edge(self._mapping_values(node), self._var(ctx, param.name))
+            elif how == "varargs":
+                self._edge(node, self._container(("seq", "tuple", ctx, "*"), "elem"))
+            elif how == "varargs-elements":
+                self._edge(self._elements(site.ctx, node),
+                           self._container(("seq", "tuple", ctx, "*"), "elem"))
+            elif how == "kwargs":
+                container = ("dict", ctx, "**")
+                self._edge(node, self._container(container, "idx", param))
+                self._edge(node, self._container(container, "all"))
 
-    def _bind(self, site: CallSite, ctx: Ctx, function, skip: int, first_arg: int) -> None:
+    def _bind_plan(self, site: CallSite, function, skip: int, first_arg: int) -> list:
+        """Which argument goes to which parameter: (parameter, how, node) for each,
+        how being "edge" (the argument), "elements" (of a starred argument), "mapping"
+        (the values of a `**` argument), "varargs"/"varargs-elements" (into `*args`) or
+        "kwargs" (into `**kwargs`, the parameter slot holding the keyword)."""
         params = function.params
         positional = [p for p in params if p.kind in ("posonly", "")][skip:]
         star = next((p for p in params if p.kind == "*"), None)
         double = next((p for p in params if p.kind == "**"), None)
         by_name = {p.name: p for p in params if p.kind in ("", "kwonly")}
+        plan = []
         position = 0
         for starred, node in site.args[first_arg:]:
             if starred:
-                elements = self._elements(site.ctx, node)
-                for param in positional[position:]:
-                    self._edge(elements, self._var(ctx, param.name))
+                plan.extend((param, "elements", node) for param in positional[position:])
                 if star is not None:
-                    self._edge(elements, self._container(("seq", "tuple", ctx, "*"), "elem"))
+                    plan.append((star, "varargs-elements", node))
                 break
             if position < len(positional):
-                self._edge(node, self._var(ctx, positional[position].name))
+                plan.append((positional[position], "edge", node))
             elif star is not None:
-                self._edge(node, self._container(("seq", "tuple", ctx, "*"), "elem"))
+                plan.append((star, "varargs", node))
             position += 1
         for name, node in site.kwargs:
             if name == "**":
-                values = self._mapping_values(node)
-                for param in by_name.values():
-                    self._edge(values, self._var(ctx, param.name))
+                plan.extend((param, "mapping", node) for param in by_name.values())
             elif name in by_name:
-                self._edge(node, self._var(ctx, name))
+                plan.append((by_name[name], "edge", node))
             elif double is not None:
-                container = ("dict", ctx, "**")
-                self._edge(node, self._container(container, "idx", name))
-                self._edge(node, self._container(container, "all"))
+                plan.append((name, "kwargs", node))
+        return plan
+
+    def _precise(self, ctx: Ctx, expr: Expr) -> bool:
+        """Does expr, in ctx, denote one particular callable: a lambda or def, a name
+        bound only to defs, `self.method`, or the parameter this variant of ctx was made
+        for? (What flows into any other expression is mostly merged already: analysing
+        a callee apart for each of its values would cost much and gain nothing.)"""
+        kind = type(expr)
+        if kind is LocalFunc or kind is Decorated:
+            return True
+        if kind is Name:
+            if len(ctx) > 2 and ctx[2][0] == expr.id:
+                return True
+            function = self.index.function(ctx[0])
+            if function.qualname in ("<module>", "<main>"):
+                binds = self.index.global_binds(self.index.module_of(ctx[0]).name)
+            elif expr.id in function.local_names:
+                binds = self.index.binds(ctx[0])
+            else:
+                binds = self.index.global_binds(self.index.module_of(ctx[0]).name)
+            values = binds.get(expr.id, ())
+            return bool(values) and all(type(v) in (LocalFunc, Decorated) for v in values)
+        if kind is Attr and type(expr.base) is Name and ctx[1] is not None:
+            function = self.index.function(ctx[0])
+            return expr.base.id == function.self_name and \
+                self.index.find_method(ctx[1], expr.attr) is not None
+        return False
+
+    def _higher_order(self, fid: str) -> FrozenSet[str]:
+        """The parameters of fid that its body calls (`callback()`), and all of them
+        when it makes closures (a decorator's wrapper calls what it was given).
+
+        Only these: a parameter merely passed on or stored gains little from variants
+        (what reaches it there is mostly merged already) and costs much (tkinter's
+        `_register` would be analysed once for every callback of every widget)."""
+        found = self._higher_order_params.get(fid)
+        if found is not None:
+            return found
+        function = self.index.function(fid)
+        params = {p.name for p in function.params}
+        if self._makes_closures(fid):
+            found = frozenset(params)
+        else:
+            called = {node.func.id for node in walk_nodes(function.body)
+                      if type(node) is Call and type(node.func) is Name}
+            found = frozenset(called & params)
+        self._higher_order_params[fid] = found
+        return found
+
+    def _makes_closures(self, fid: str) -> bool:
+        module = self.index.module_of(fid)
+        parents = self._closure_makers.get(module.name)
+        if parents is None:
+            parents = self._closure_makers[module.name] = frozenset(
+                f"{module.name}.{qualname.rsplit('.<locals>.', 1)[0]}"
+                for qualname in module.function_names if ".<locals>." in qualname)
+        return fid in parents
 
     def _unbound(self, site: CallSite, method: str) -> None:
         """`Cls.method(obj, ...)`: the method runs on obj's class."""
         if not site.args or site.args[0][0]:
             return
 
+        owner = self._owner_class(method)
+
         def receivers(values):
             for value in values:
-                if value[0] in ("inst", "decl"):
+                # Only an instance of the method's class (or a subclass) runs it.
+                if value[0] in ("inst", "decl") and value[1] in self.index.classes \
+                        and owner in self.index.mro(value[1]):
                     self._run(site, (method, value[1]), skip=1, first_arg=1)
         self._watch(site.args[0][1], receivers)
 
     def _spawn(self, site: CallSite, values, concurrent: bool, escaping: bool = False) -> None:
-        spawned = site.escape_spawned if escaping else site.spawned
         for value in values:
             target = self.callable_context(value)
             if target is not None:
                 self.enter(target)
-                spawned[target] = spawned.get(target, False) or concurrent
+                self._record_spawn(site, target, concurrent, escaping)
             elif value[0] == "coro":
-                spawned[value[1]] = spawned.get(value[1], False) or concurrent
+                self._record_spawn(site, value[1], concurrent, escaping)
 
-    def _sync(self, site: CallSite, values) -> None:
+    @staticmethod
+    def _record_spawn(site: CallSite, target: Ctx, concurrent: bool, escaping: bool) -> None:
+        spawned = site.escape_spawned if escaping else site.spawned
+        spawned[target] = spawned.get(target, False) or concurrent
+
+    def _sync(self, site: CallSite, values, position: int = 0) -> None:
+        synced = site.synced.setdefault(position, set())
         for value in values:
             target = self.callable_context(value)
             if target is not None:
                 self.enter(target)
-                site.synced.add(target)
+                synced.add(target)
                 if self.index.function(target[0]).is_async:
                     continue
                 self._edge(self._node(("ret", target))[0], self._mapped(site))
             elif value[0] == "coro":
-                site.synced.add(value[1])
+                synced.add(value[1])
                 self._edge(self._node(("ret", value[1]))[0], site.result)
 
     def _mapped(self, site: CallSite) -> int:
@@ -891,7 +1080,7 @@ class Flow:
         """The context a callable value runs in when called with what it needs."""
         kind = value[0]
         if kind == "func":
-            return (value[1], value[2])
+            return (value[1], value[2]) + value[3:]
         if kind == "bound":
             return (value[1], value[2])
         if kind in ("inst", "decl"):
@@ -911,14 +1100,17 @@ class Flow:
                 continue
             site._registered.add(key)
             if runner:
-                self._watch(node, lambda values: self._sync(site, values))
-                continue
-            self._watch(node, lambda values, c=concurrent:
-                        self._spawn(site, values, c, escaping))
-            if position < len(site.args):
+                self._watch(node, lambda values, p=position: self._sync(site, values, p))
+            elif position < len(site.args):
                 # `submit(fn, a, b)`, `call_soon(cb, a)`, `atexit.register(f, a)`: the
                 # positional arguments after a callback are usually its arguments.
-                self._callback_run(site, node, site.args[position + 1:], [], (position,))
+                self._callback_run(site, node, site.args[position + 1:], [], (position, mode),
+                                   spawn_into=(site, concurrent, escaping))
+                self._watch(node, lambda values, c=concurrent: self._spawn(
+                    site, [v for v in values if v[0] not in ("func", "bound")], c, escaping))
+            else:
+                self._watch(node, lambda values, c=concurrent:
+                            self._spawn(site, values, c, escaping))
 
     def _concurrent_name(self, expr) -> bool:
         """Is a call to an unknown or external callable, by its name, one that runs what
@@ -948,16 +1140,19 @@ class Flow:
                 kwargs = self._argument(site, kwargs_keyword, kwargs_position)
                 if isinstance(args, Seq) and not any(isinstance(i, Starred) for i in args.items):
                     positional = [(False, self.expr(site.ctx, item)) for item in args.items]
+                    site.precise.update(node for item, (_, node) in zip(args.items, positional)
+                                        if self._precise(site.ctx, item))
                 elif args is not None:
                     positional = [(True, self.expr(site.ctx, args))]
                 else:
                     positional = []
                 keywords = [("**", kwargs)] if kwargs is not None else []
-                self._callback_run(site, target, positional, keywords, ("thread",))
+                self._thread_runs[thread[1]] = self._callback_run(
+                    site, target, positional, keywords, ("thread",))
             return
         if dotted in SYNC_CALLERS or method in ("sort",):
-            for _, node in site.args + [(False, n) for _, n in site.kwargs]:
-                self._watch(node, lambda values: self._sync(site, values))
+            for position, (_, node) in enumerate(site.args + [(False, n) for _, n in site.kwargs]):
+                self._watch(node, lambda values, p=position: self._sync(site, values, p))
             if dotted in ITERATING_BUILTINS:
                 self._iterated_copy(site)
             return
@@ -970,7 +1165,8 @@ class Flow:
             return
         if site.mode == "decorator":
             return
-        self._add(site.result, (("extinst", dotted),))
+        named = dotted.count(".") + 1 < _MAX_EXTERN_PARTS and not dotted.startswith("?")
+        self._add(site.result, (("extinst", dotted) if named else UNKNOWN_EXTERNAL,))
         concurrent = method in CONCURRENT_REGISTRARS or dotted in CONCURRENT_CALLS \
             or dotted in self.spawners
         self._register_args(site, concurrent=concurrent)
@@ -990,21 +1186,23 @@ class Flow:
             return None
         return plain[position] if len(plain) > position else None
 
-    def _callback_run(self, site: CallSite, callables: int, args, kwargs, key) -> None:
-        """The callables in a node will be called (later, by outside code) with these
-        arguments: they go to their parameters, and the callables are analysed."""
+    def _callback_run(self, site: CallSite, callables: int, args, kwargs, key,
+                      spawn_into=None) -> CallSite:
+        """The functions and bound methods in a node will be called (later, by outside
+        code) with these arguments: a site standing for that outside code calls them;
+        what it invokes (variants included) is spawned by the sites in its spawn_into."""
         runner = CallSite(site.ctx, ("callback", site.expr) + key, args, kwargs,
                           self._fresh(), None, "callback")
+        runner.precise = site.precise
+        if spawn_into is not None:
+            runner.spawn_into.append(spawn_into)
 
         def run(values):
             for value in values:
                 if value[0] in ("func", "bound"):
                     self._invoke(runner, value)
-                else:
-                    target = self.callable_context(value)
-                    if target is not None:
-                        self.enter(target)
         self._watch(callables, run)
+        return runner
 
     def _argument(self, site: CallSite, keyword: str, position: int) -> Optional[int]:
         for name, node in site.kwargs:
@@ -1016,8 +1214,8 @@ class Flow:
     def _builtin(self, site: CallSite, name: str) -> None:
         site.externals.add(f"<builtin>.{name}")
         if name in SYNC_CALLERS:
-            for _, node in site.args + [(False, n) for _, n in site.kwargs]:
-                self._watch(node, lambda values: self._sync(site, values))
+            for position, (_, node) in enumerate(site.args + [(False, n) for _, n in site.kwargs]):
+                self._watch(node, lambda values, p=position: self._sync(site, values, p))
         if name in ITERATING_BUILTINS:
             self._iterated_copy(site)
         elif name == "next" and site.args:
@@ -1257,7 +1455,7 @@ class Flow:
         elif method == "sort":
             for name, node in site.kwargs:
                 if name == "key":
-                    self._watch(node, lambda values: self._sync(site, values))
+                    self._watch(node, lambda values: self._sync(site, values, -1))
         if kind == "dict" and method == "update":
             for name, node in site.kwargs:
                 if name == "**":
@@ -1293,6 +1491,21 @@ class Flow:
                 self._add(node, (value,))
 
 
+def _splits_on(value: Value) -> bool:
+    """Is value a callable that a function given it is analysed apart for? Functions and
+    bound methods; a closure only when the frame it keeps is not itself one made for a
+    closure (which bounds how deep these variants nest)."""
+    kind = value[0]
+    if kind == "bound":
+        return True
+    if kind != "func":
+        return False
+    if len(value) <= 3:
+        return True
+    frame_value = value[3][1]
+    return not (frame_value[0] == "func" and len(frame_value) > 3)
+
+
 def _literal_key(expr: Expr):
     """A dictionary key or index written as a literal (a short string or an int)."""
     if isinstance(expr, Lit) and expr.kind in ("str", "int") and expr.value is not None:
@@ -1300,7 +1513,9 @@ def _literal_key(expr: Expr):
     return None
 
 
-def _member(dotted: str, attr: str) -> str:
-    if dotted.count(".") + 1 >= _MAX_EXTERN_PARTS:
-        return dotted
-    return f"{dotted}.{attr}"
+def _member(dotted: str, attr: str) -> Optional[str]:
+    """The name of an attribute of an external object: dotted.attr for a short name;
+    else, for a method the models know by name, `?.attr`; else none."""
+    if dotted.count(".") + 1 < _MAX_EXTERN_PARTS and not dotted.startswith("?"):
+        return f"{dotted}.{attr}"
+    return f"?.{attr}" if attr in MODELLED_METHODS else None
