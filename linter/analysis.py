@@ -13,7 +13,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 import networkx as nx
 
 from nilcheck.linter.index import ProjectIndex
-from nilcheck.linter.ir import Name, NoneConst, Store, Try, walk_nodes
+from nilcheck.linter.ir import Attr, Call, Exit, Name, NoneConst, Store, Super, Try, walk_nodes
 from nilcheck.linter.ordering import (
     RCall, RGen, RIf, RLoop, RTry, Ctx, Hop, Summary, ctx_key, solve,
 )
@@ -64,6 +64,8 @@ class Analysis:
         self._ctor_nodes_size = -1
         self._implications: Dict[str, FrozenSet[str]] = {}
         self._implications_size = -1
+        self._construction_only: Dict[Tuple[str, str], bool] = {}
+        self._constructor_fields: Dict[str, FrozenSet[str]] = {}
 
     # ------------------------------------------------------------ graph and summaries
 
@@ -91,8 +93,81 @@ class Analysis:
             pending = [c for c in nx.dfs_preorder_nodes(self.graph, ctx)
                        if c not in self.summaries]
             solve(self.graph, self.bodies, self.summaries, pending,
-                  frozenset(self.resolver.flag_fields))
+                  frozenset(self.resolver.flag_fields),
+                  construction_only=self.construction_only)
         return self.summaries[ctx]
+
+    def construction_only(self, field: str, receiver: str) -> bool:
+        """Can a read of field on a receiver instance be a hazard only while the
+        receiver is being constructed (NIL002)? When the field has a real default, or
+        the receiver's constructor assigns it unconditionally, NIL001 and NIL003 never
+        report it, and NIL002 only along `self`: the ordering drops it elsewhere."""
+        key = (field, receiver)
+        found = self._construction_only.get(key)
+        if found is None:
+            attr = field.rsplit(".", 1)[1]
+            found = receiver in self.index.classes and (
+                not self.index.may_be_unset(receiver, attr)
+                or attr in self._constructor_sets(receiver)
+                or self.resolver.flow.populated_by_creators(receiver, attr))
+            self._construction_only[key] = found
+        return found
+
+    def _constructor_sets(self, cid: str) -> FrozenSet[str]:
+        """Fields the constructor of cid certainly assigns a value other than None: by
+        statements of its body's top level (and of `try` bodies there) before any
+        return, and of the methods it calls there on self (`self._setup()`,
+        `super().__init__()`), in turn. A cheap subset of constructor_gen, which needs
+        the summaries this serves to compute."""
+        found = self._constructor_fields.get(cid)
+        if found is None:
+            init = self.index.find_method(cid, "__init__")
+            fields: Set[str] = set()
+            if init is not None:
+                self._method_sets(cid, init, fields, set())
+            found = self._constructor_fields[cid] = frozenset(fields)
+        return found
+
+    def _method_sets(self, cid: str, method: str, fields: Set[str], seen: Set[str]) -> None:
+        if method in seen or len(seen) > 20:
+            return
+        seen.add(method)
+        function = self.index.function(method)
+        index = self.index
+
+        def scan(block) -> bool:
+            for node in block:
+                if isinstance(node, Store) and isinstance(node.target.base, Name) \
+                        and node.target.base.id == function.self_name:
+                    if isinstance(node.value, NoneConst):
+                        fields.discard(node.target.attr)
+                    else:
+                        fields.add(node.target.attr)
+                elif isinstance(node, Call) and isinstance(node.func, Attr):
+                    base = node.func.base
+                    callee = None
+                    if isinstance(base, Super):
+                        callee = index.find_method(cid, node.func.attr,
+                                                   after=method.rsplit(".", 1)[0])
+                    elif isinstance(base, Name) and base.id == function.self_name:
+                        callee = index.find_method(cid, node.func.attr)
+                    elif node.args and isinstance(node.args[0], Name) \
+                            and node.args[0].id == function.self_name:
+                        # `Base.__init__(self, ...)`: a base class's method, by name.
+                        named = self.resolver.names.resolve(index.module_of(method), base)
+                        if named is not None and named[0] == "class" \
+                                and named[1] in index.mro(cid):
+                            callee = index.find_method(named[1], node.func.attr)
+                    if callee is not None and index.function(callee).kind == "method":
+                        self._method_sets(cid, callee, fields, seen)
+                elif isinstance(node, Try):
+                    if not scan(node.body):
+                        return False
+                elif isinstance(node, Exit):
+                    return False
+            return True
+
+        scan(function.body)
 
     def constructor_gen(self, cid: str) -> frozenset:
         """Fields certainly set once `cid(...)` has returned."""

@@ -158,11 +158,12 @@ class ProjectIndex:
         owner = cid
         for klass in self.mro(cid):
             facts = self.class_facts(klass)
-            if any(name == attr for name, _ in facts.attrs) or self._assigns(klass, attr):
+            if any(name == attr for name, _ in facts.attrs) or self.assigns(klass, attr):
                 owner = klass
         return owner
 
-    def _assigns(self, cid: str, attr: str) -> bool:
+    def assigns(self, cid: str, attr: str) -> bool:
+        """Does a method of cid itself assign `self.attr`?"""
         module, facts = self.classes[cid]
         return any(attr in self.self_stores(f"{module.name}.{qualname}")
                    for _, qualname in facts.methods)

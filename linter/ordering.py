@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, Optional, Sequence, Tuple
+from typing import Callable, Dict, FrozenSet, Optional, Sequence, Tuple
 
 import networkx as nx
 
@@ -162,10 +162,14 @@ def _meet(a: FrozenSet[str], b: FrozenSet[str]) -> FrozenSet[str]:
 class _Walker:
     """Runs one context's body once, against the current summaries of its callees."""
 
-    def __init__(self, ctx: Ctx, summaries: Dict[Ctx, Summary], flags: FrozenSet[str]):
+    def __init__(self, ctx: Ctx, summaries: Dict[Ctx, Summary], flags: FrozenSet[str],
+                 construction_only: Callable[[str, str], bool] = lambda field, receiver: False):
         self.ctx = ctx
         self.summaries = summaries
         self.flags = flags
+        # Reads that matter only while the object is being constructed (see solve):
+        # dropped as soon as their path leaves the object's own `self`.
+        self.construction_only = construction_only
         self.exposed: Dict[ReadKey, Tuple[Tuple[Hop, ...], FrozenSet[str]]] = {}
         self.kill: set = set()
         self.flag_states: Dict[str, FrozenSet[str]] = {}
@@ -178,7 +182,8 @@ class _Walker:
         """Walk nodes from state; return the fall-through state, or None if none."""
         for position, node in enumerate(nodes):
             if isinstance(node, RRead):
-                if node.field not in state and not protected:
+                if node.field not in state and not protected and (
+                        node.on_self or not self.construction_only(node.field, node.receiver)):
                     self.expose((node.field, node.receiver, self.ctx[0], node.line, node.column),
                                 (Hop("read", self.ctx[0], node.line, self.ctx[0], node.on_self),),
                                 frozenset(self.flags & state))
@@ -243,8 +248,9 @@ class _Walker:
             # unless it happens on another thread: then the handler is not on its stack.
             if not protected or node.spawn:
                 checked = frozenset(self.flags & state)
+                only = None if node.on_self else self.construction_only
                 for key, (trace, guards) in summary.exposed.items():
-                    if key[0] not in state:
+                    if key[0] not in state and (only is None or not only(key[0], key[1])):
                         self.expose(key, (hop,) + trace, guards | checked if checked else guards)
             gen = _meet(gen, summary.gen)
             kill |= summary.kill
@@ -317,8 +323,10 @@ def _join(a, b):
 
 
 def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary],
-              flags: FrozenSet[str] = frozenset()) -> Summary:
-    walker = _Walker(ctx, summaries, flags)
+              flags: FrozenSet[str] = frozenset(),
+              construction_only: Callable[[str, str], bool] = lambda field, receiver: False
+              ) -> Summary:
+    walker = _Walker(ctx, summaries, flags, construction_only)
     jumps: Dict[str, list] = {}
     end = walker.block(body, frozenset(), False, jumps)
     exits = ([end] if end is not None else []) + jumps.get("return", [])
@@ -335,8 +343,15 @@ def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary],
 
 def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summary],
           nodes: Sequence[Ctx], flags: FrozenSet[str] = frozenset(),
-          max_rounds: int = 20) -> None:
-    """Summarize the given not-yet-summarized contexts, callees first."""
+          max_rounds: int = 20,
+          construction_only: Callable[[str, str], bool] = lambda field, receiver: False
+          ) -> None:
+    """Summarize the given not-yet-summarized contexts, callees first.
+
+    construction_only(field, receiver) says that a read can be a hazard only while the
+    receiver is being constructed (the field is set by its constructor, or has a real
+    default): such a read is kept only on paths that stay on `self` (see analysis.py),
+    which keeps the summaries of large recursive components small."""
     sub = graph.subgraph(nodes)
     condensed = nx.condensation(sub)
     order = list(nx.topological_sort(condensed))
@@ -345,7 +360,7 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
         recursive = len(members) > 1 or sub.has_edge(members[0], members[0])
         if not recursive:
             ctx = members[0]
-            summaries[ctx] = summarize(ctx, bodies.get(ctx, ()), summaries, flags)
+            summaries[ctx] = summarize(ctx, bodies.get(ctx, ()), summaries, flags, construction_only)
             continue
         for ctx in members:
             summaries[ctx] = Summary(gen=TOP, kill=frozenset(), exposed={})
@@ -364,7 +379,7 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
             budget -= 1
             ctx = pending.popleft()
             queued.discard(ctx)
-            new = summarize(ctx, bodies.get(ctx, ()), summaries, flags)
+            new = summarize(ctx, bodies.get(ctx, ()), summaries, flags, construction_only)
             changed = not _same(summaries[ctx], new)
             summaries[ctx] = new
             if changed:

@@ -9,7 +9,12 @@ scheduled), and which calls never return. A context is (function id, class of se
 
 A callable passed to project code runs where that code calls it (the flow follows it
 there); it is a spawn only where it reaches code outside the project, or a call that
-resolves to nothing: outside code may call it at any later time.
+resolves to nothing: outside code may call it at any later time. A callable stored on
+an object or in a container kept by one (`self.on_done = cb`, `self.handlers.append(cb)`)
+is a registered callback: it is spawned where it is stored, and the call that later
+takes it from there (`self.on_done()`) is a deferred call, not a call, for the ordering:
+the flow merges what all instances of a class store, and a dispatcher would otherwise
+run every callback any of them ever registered.
 """
 from __future__ import annotations
 
@@ -30,8 +35,10 @@ from nilcheck.linter.ordering import (
 from nilcheck.linter.valueflow import Flow
 
 Value = tuple
-# Values that are objects of the project: a store into them is followed by the flow.
-_PROJECT_OBJECTS = frozenset({"inst", "decl", "class", "module", "seq", "dict"})
+# Container methods that put values in (a callback stored so) or take them out.
+_STORERS = frozenset({"append", "add", "insert", "extend", "update", "setdefault",
+                      "appendleft", "extendleft", "__setitem__"})
+_READERS = frozenset({"get", "pop", "setdefault", "values", "items", "copy", "popleft"})
 
 
 class Resolver:
@@ -49,7 +56,11 @@ class Resolver:
         self.calls_unresolved: Dict[Tuple[Ctx, int, int], Call] = {}
         # Calls of names outside the project, per context: (line, name); for the graph.
         self.external_calls: Dict[Ctx, List[Tuple[int, str]]] = {}
+        # Calls of callbacks taken from an object's fields or containers, per context:
+        # (line, target); the ordering counts them where they were stored (see above).
+        self.deferred_calls: Dict[Ctx, List[Tuple[int, Ctx]]] = {}
         self._properties: Dict[str, bool] = {}
+        self._fields_known: Dict[Tuple[str, str], bool] = {}
 
     def class_ref(self, module: ModuleFacts, expr: Expr):
         """("class", id) or ("extern", dotted) for a base-class expression."""
@@ -111,11 +122,28 @@ class Resolver:
         for cid in classes:
             if self.index.find_method(cid, target.attr) is not None:
                 continue
+            if not self._has_field(cid, target.attr):
+                continue  # nothing gives instances of cid this attribute
             owner = self.index.field_owner(cid, target.attr)
             pair = (f"{owner}.{target.attr}", cid)
             if pair not in pairs:
                 pairs.append(pair)
         return pairs
+
+    def _has_field(self, cid: str, attr: str) -> bool:
+        """Can instances of cid have attr: a class attribute or a `self.attr = ...` in a
+        method of its classes, a store into it anywhere the flow saw, or a class whose
+        attributes come from outside the project? (A merged receiver set holds classes
+        the attribute is read on only by the flow's imprecision.)"""
+        key = (cid, attr)
+        found = self._fields_known.get(key)
+        if found is None:
+            index = self.index
+            found = not index.plain(cid) or (cid, attr) in self.flow.stored_fields or any(
+                any(name == attr for name, _ in index.class_facts(klass).attrs)
+                or index.assigns(klass, attr) for klass in index.mro(cid))
+            self._fields_known[key] = found
+        return found
 
     # ------------------------------------------------------------ resolved bodies
 
@@ -142,6 +170,8 @@ class Resolver:
                 out.extend(self._call(ctx, node, edges))
             elif kind is AwaitValue:
                 out.extend(self._await(ctx, node, edges))
+            elif kind is SetItem:
+                out.extend(self._set_item(ctx, node, edges))
             elif kind is If:
                 out.append(RIf(self._facts(ctx, node.true_facts),
                                self._facts(ctx, node.false_facts),
@@ -202,21 +232,82 @@ class Resolver:
                 out.append(RGen(field, node.line, True,
                                 truthy=not is_falsy_literal(node.value)))
         bases = self.evaluate(ctx, node.target.base)
-        if any(value[0] in _PROJECT_OBJECTS for value in bases):
-            return out  # the flow follows it to where the project calls it
-        # A callable handed to an object outside the project is a registered callback:
-        # it may be called from the moment it is stored.
-        spawned = self._callables(ctx, node.value)
+        # A callable stored on an object is a registered callback: it may be called from
+        # the moment it is stored (by the object's own code, or by outside code). Where
+        # the value is not written as one callable (a parameter merging every caller's),
+        # it is spawned where it was (see valueflow.Flow.precise).
+        spawned = self._callables(ctx, node.value) if self.flow.precise(ctx, node.value) \
+            else ()
         if spawned:
-            # A callback stored on an object that already exists (a connected client)
-            # may fire at once, on its thread; one stored on an object this function
-            # has just built (`parser.print_help = self._help`) waits for its owner.
+            # A callback stored on an object outside the project that already exists (a
+            # connected client) may fire at once, on its thread; one stored on an object
+            # this function has just built (`parser.print_help = self._help`) waits for
+            # its owner, and so does one stored on a project object, which its own code
+            # calls.
             on_self = isinstance(node.value, Attr) and self._is_self(ctx, node.value.base)
+            outside = any(value[0] in ("extern", "extinst") for value in bases) or not bases
             fresh = self._freshly_built(ctx, node.target.base)
             out.append(RCall(spawned, node.line, spawn=True, on_self=on_self,
-                             concurrent=not fresh))
+                             concurrent=outside and not fresh))
             edges.extend((t, True) for t in spawned)
         return out
+
+    def _from_heap(self, ctx: Ctx, expr: Expr, depth: int = 0) -> bool:
+        """Is expr taken from an object's field, or from a container an object keeps
+        (`self.cb`, `self.handlers[k]`, `h` in `for h in self.handlers`)? A parameter,
+        a local container and a call's result are not."""
+        if depth > 8:
+            return False
+        kind = type(expr)
+        if kind is Attr:
+            values = self.evaluate(ctx, expr.base)
+            return any(v[0] in ("inst", "decl", "class") and
+                       self.index.find_method(v[1], expr.attr) is None for v in values)
+        if kind is Subscript or kind is Iter:
+            return self._from_heap(ctx, expr.base, depth + 1)
+        if kind is CallExpr and type(expr.func) is Attr and expr.func.attr in _READERS:
+            return self._from_heap(ctx, expr.func.base, depth + 1)
+        if kind is Name:
+            function = self.index.function(ctx[0])
+            if expr.id not in function.local_names or any(p.name == expr.id
+                                                          for p in function.params):
+                return False
+            binds = self.index.binds(ctx[0]).get(expr.id, ())
+            return bool(binds) and all(self._from_heap(ctx, value, depth + 1)
+                                       for value in binds)
+        return False
+
+    def _patched_targets(self, ctx: Ctx, func: Expr) -> Set[Ctx]:
+        """The callees of a call through a module global (`linecache.getlines(...)`)
+        that are there only because other code replaced that global: they run from
+        the replacement on, which is where they are counted (a spawn)."""
+        natural = self.names.resolve(self.index.module_of(ctx[0]), func)
+        targets = set()
+        for value in self.evaluate(ctx, func):
+            if value in self.flow.patch_values and value[:2] != natural:
+                target = self.flow.callable_context(value)
+                if target is not None:
+                    targets.add(target)
+        return targets
+
+    def _is_callable_target(self, ctx: Ctx, node: Call, target: Ctx) -> bool:
+        """Is target a function or method the callee expression holds (not a class's
+        constructor or a __call__)?"""
+        return not target[0].endswith((".__init__", ".__call__"))
+
+    def _stored_callables(self, ctx: Ctx, node: Call) -> Tuple[Ctx, ...]:
+        """The callables a call stores into a container an object keeps
+        (`self.handlers.append(cb)`, `self.hooks.setdefault(k, []).append(cb)`)."""
+        func = node.func
+        if node.kind != "" or type(func) is not Attr or func.attr not in _STORERS \
+                or not self._from_heap(ctx, func.base):
+            return ()
+        targets: Set[Ctx] = set()
+        for argument in list(node.args) + [value for _, value in node.kwargs]:
+            if isinstance(argument, Starred) or not self.flow.precise(ctx, argument):
+                continue
+            targets.update(self._callables(ctx, argument))
+        return tuple(sorted(targets, key=ctx_key))
 
     def _freshly_built(self, ctx: Ctx, expr: Expr) -> bool:
         """Is expr a local bound only to the results of calls made in this function?"""
@@ -259,6 +350,22 @@ class Resolver:
 
     def _call(self, ctx: Ctx, node: Call, edges) -> List:
         calls, synced, spawned, externals, resolved = self.call_targets(ctx, node)
+        if calls and node.kind == "" and self.flow.patch_values \
+                and type(node.func) in (Name, Attr):
+            patched = self._patched_targets(ctx, node.func)
+            if patched:
+                self.deferred_calls.setdefault(ctx, []).extend((node.line, t) for t in patched)
+                calls = [t for t in calls if t not in patched]
+        if calls and node.kind == "" and self._from_heap(ctx, node.func):
+            deferred = [t for t in calls if self._is_callable_target(ctx, node, t)]
+            if deferred:
+                self.deferred_calls.setdefault(ctx, []).extend((node.line, t) for t in deferred)
+                calls = [t for t in calls if t not in deferred]
+        stored = self._stored_callables(ctx, node)
+        if stored:
+            spawned = dict(spawned)
+            for target in stored:
+                spawned.setdefault(target, False)
         if externals:
             self.external_calls.setdefault(ctx, []).extend(
                 (node.line, name) for name in sorted(externals))
@@ -289,6 +396,17 @@ class Resolver:
         if values and all(self._no_return(v) for v in values):
             out.append(RExit("raise"))
         return out
+
+    def _set_item(self, ctx: Ctx, node: SetItem, edges) -> List:
+        """`self.handlers[key] = cb`: a callback registered where it is stored."""
+        if not self._from_heap(ctx, node.base) or not self.flow.precise(ctx, node.value):
+            return []
+        targets = self._callables(ctx, node.value)
+        if not targets:
+            return []
+        edges.extend((t, True) for t in targets)
+        return [RCall(targets, node.line, spawn=True,
+                      on_self=isinstance(node.value, Attr) and self._is_self(ctx, node.value.base))]
 
     def _await(self, ctx: Ctx, node: AwaitValue, edges) -> List:
         """`await task`: the coroutine objects it holds run here."""

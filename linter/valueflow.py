@@ -132,11 +132,21 @@ class Flow:
         self._class_field_waiters: Dict[Tuple[str, str], List[int]] = {}
         self._stores: List[Tuple[Ctx, int, int]] = []  # (ctx, base node, value node)
         self._stores_checked = 0
+        # (class, attribute) pairs some store in the analysed code may assign, and for
+        # each whether the stores are by the code that has just built the object.
+        self.stored_fields: Set[Tuple[str, str]] = set()
+        self._field_store_kinds: Dict[Tuple[str, str], Set[bool]] = {}
+        # Callables stored into another module's globals.
+        self.patch_values: Set[Value] = set()
         self._external_counts: Dict[int, int] = {}
         self._thread_runs: Dict[object, CallSite] = {}  # thread -> the site of its run
         # Calls of a function analysed apart per callable, whose own context has not run.
         self._unsplit_bases: List[tuple] = []
         self._higher_order_params: Dict[str, FrozenSet[str]] = {}
+        self._transparent_functions: Dict[str, bool] = {}
+        self._numbered_calls: Dict[str, Dict[CallExpr, int]] = {}
+        self._stored_attribute_names = frozenset(
+            name for module in index.modules.values() for name in module.stored_attrs)
         self._closure_makers: Dict[str, FrozenSet[str]] = {}
         # Calls that evaluating a node makes without a call written (iteration's
         # __iter__/__next__, a `with`'s __enter__, a property getter).
@@ -258,13 +268,13 @@ class Flow:
         """Callables passed to calls that resolve to nothing, or stored on objects of no
         known kind, may be called from there: analyse them. True if anything changed."""
         before = len(self._to_lower) + len(self._queue)
-        for site, ctx, function, plan, result, split, node in self._unsplit_bases:
+        for site, ctx, function, plan, result, split, node in list(self._unsplit_bases):
             if not self._pts[node] and ctx not in site.invoked:
                 # Given nothing known: the function still runs.
                 self._call_context(site, ctx, function, plan, result, split, None)
         self._unsplit_bases = [base for base in self._unsplit_bases
                                if base[1] not in base[0].invoked]
-        for site in self.sites.values():
+        for site in list(self.sites.values()):  # registering may make more sites
             if site.func is not None and site.mode == "" and not site.escaped \
                     and not self._pts[site.func]:
                 site.escaped = True
@@ -628,8 +638,7 @@ class Flow:
                 elif f"{cid}.{attr}" in index.classes:
                     self._add(node, (("class", f"{cid}.{attr}"),))
                 else:
-                    for klass in index.mro(cid):
-                        self._edge(self._class_field(klass, attr), node)
+                    self._class_fields_into(cid, attr, node)
                     self._add(node, self._external_base_members(cid, attr))
             elif kind == "module":
                 self._edge(self._global(value[1], attr), node)
@@ -692,13 +701,22 @@ class Flow:
             return node
         for fid, stored in self._self_stores(cid).get(attr, ()):
             self._edge(self.expr((fid, cid), stored), node)
+        self._class_fields_into(cid, attr, node)
+        return node
+
+    def _class_fields_into(self, cid: str, attr: str, node: int) -> None:
+        """The class attribute attr of cid into node: the first class of the MRO whose
+        body declares it shadows the rest (`EditorWindow = PyShellEditorWindow` in a
+        subclass); what code stores into `Cls.attr` may be on any of them."""
+        index = self.index
         for klass in index.mro(cid):
-            if any(name == attr for name, _ in index.class_facts(klass).attrs) \
-                    or ("cfield", klass, attr) in self._ids:
+            declared = any(name == attr for name, _ in index.class_facts(klass).attrs)
+            if declared or ("cfield", klass, attr) in self._ids:
                 self._edge(self._class_field(klass, attr), node)
             else:
                 self._class_field_waiters.setdefault((klass, attr), []).append(node)
-        return node
+            if declared:
+                return
 
     def _self_stores(self, cid: str) -> Dict[str, List[Tuple[str, Expr]]]:
         """attr -> (method id, value) for every `self.attr = value` in the methods of
@@ -740,19 +758,46 @@ class Flow:
         value = self.expr(ctx, value_expr)
         self._stores.append((ctx, base, value))
         attr = target.attr
+        by_creator = self._freshly_built(ctx, target.base)
 
         def stored(values):
             for base_value in values:
                 kind = base_value[0]
                 if kind in ("inst", "decl"):
+                    self.stored_fields.add((base_value[1], attr))
+                    self._field_store_kinds.setdefault((base_value[1], attr), set()).add(
+                        by_creator)
                     self._edge(value, self._instance_field(base_value[1], attr))
                 elif kind == "class":
                     self._edge(value, self._class_field(base_value[1], attr))
                 elif kind == "module":
                     self._edge(value, self._global(base_value[1], attr))
+                    if ctx[0].rsplit(".", 1)[0] != base_value[1]:
+                        # Another module's global replaced (monkeypatching): whatever is
+                        # stored runs where the module's code calls it, from the store on.
+                        self._watch(value, self.patch_values.update)
                 elif kind in ("extern", "extinst", "builtin", "thread"):
                     self._escape_callables(value)  # a callback handed to outside code
         self._watch(base, stored)
+
+    def _freshly_built(self, ctx: Ctx, expr: Expr) -> bool:
+        """Is expr a local of ctx bound only to the results of calls (`e = Event()`)?"""
+        if type(expr) is not Name:
+            return False
+        function = self.index.function(ctx[0])
+        if expr.id not in function.local_names or any(p.name == expr.id
+                                                      for p in function.params):
+            return False
+        values = self.index.binds(ctx[0]).get(expr.id, ())
+        return bool(values) and all(type(v) is CallExpr for v in values)
+
+    def populated_by_creators(self, cid: str, attr: str) -> bool:
+        """Is attr, on instances of cid, assigned only by the code that has just built
+        the instance (`e = Event(); e.widget = w`), never by cid's own methods? Then
+        whoever else receives the instance receives it with attr set."""
+        kinds = self._field_store_kinds.get((cid, attr))
+        return kinds == {True} and not any(self.index.assigns(klass, attr)
+                                           for klass in self.index.mro(cid))
 
     def _escape_callables(self, node: int) -> None:
         key = ("escape", node)
@@ -781,7 +826,7 @@ class Flow:
         site = self._site(ctx, expr, arg_nodes, kw_nodes, func_node, "", self._fresh())
         for value, (_, node) in zip(list(args) + [v for _, v in kwargs],
                                     arg_nodes + [(False, n) for _, n in kw_nodes]):
-            if self._precise(ctx, value):
+            if self.precise(ctx, value):
                 site.precise.add(node)
         self._watch(func_node, lambda values: self._invoke_all(site, values))
         return site
@@ -881,6 +926,9 @@ class Flow:
             split = next((p for p, how, node in plan if how == "edge" and p.name in names
                           and node in site.precise), None)
         if split is None:
+            if self.argument_sensitive and len(ctx) == 2 and function.parent is None \
+                    and self._transparent(ctx[0]):
+                ctx = self._site_variant(site, ctx)
             self._call_context(site, ctx, function, plan, result, None, None)
             return
         node = next(n for p, how, n in plan if p is split)
@@ -971,7 +1019,7 @@ class Flow:
                 plan.append((name, "kwargs", node))
         return plan
 
-    def _precise(self, ctx: Ctx, expr: Expr) -> bool:
+    def precise(self, ctx: Ctx, expr: Expr) -> bool:
         """Does expr, in ctx, denote one particular callable: a lambda or def, a name
         bound only to defs, `self.method`, or the parameter this variant of ctx was made
         for? (What flows into any other expression is mostly merged already: analysing
@@ -979,6 +1027,8 @@ class Flow:
         kind = type(expr)
         if kind is LocalFunc or kind is Decorated:
             return True
+        if kind is Either:
+            return all(self.precise(ctx, option) for option in expr.options)
         if kind is Name:
             if len(ctx) > 2 and ctx[2][0] == expr.id:
                 return True
@@ -991,19 +1041,54 @@ class Flow:
                 binds = self.index.global_binds(self.index.module_of(ctx[0]).name)
             values = binds.get(expr.id, ())
             return bool(values) and all(type(v) in (LocalFunc, Decorated) for v in values)
-        if kind is Attr and type(expr.base) is Name and ctx[1] is not None:
-            function = self.index.function(ctx[0])
-            return expr.base.id == function.self_name and \
-                self.index.find_method(ctx[1], expr.attr) is not None
+        if kind is Attr:
+            # A bound method (`self.m`, `client.on_ready`): an attribute only the
+            # project's methods are named by, never one its code stores.
+            return expr.attr in self.index.method_owners \
+                and expr.attr not in self._stored_attribute_names
         return False
 
-    def _higher_order(self, fid: str) -> FrozenSet[str]:
-        """The parameters of fid that its body calls (`callback()`), and all of them
-        when it makes closures (a decorator's wrapper calls what it was given).
+    def _site_variant(self, site: CallSite, ctx: Ctx) -> Ctx:
+        """ctx analysed for this call site alone: a function that returns what it is
+        given (`_flatten(seq)`, `copy(x)`, a fluent `return self`) otherwise hands every
+        caller what any caller passed. Its recursive calls stay in the variant."""
+        caller = site.ctx
+        if caller[0] == ctx[0] and len(caller) > 2 and caller[2][0] == "site":
+            return caller
+        if not isinstance(site.expr, CallExpr):
+            return ctx
+        number = self._call_numbers(caller[0]).get(site.expr)
+        if number is None:
+            return ctx
+        return ctx + (("site", caller[0], caller[1] or "", number),)
 
-        Only these: a parameter merely passed on or stored gains little from variants
-        (what reaches it there is mostly merged already) and costs much (tkinter's
-        `_register` would be analysed once for every callback of every widget)."""
+    def _call_numbers(self, fid: str) -> Dict[CallExpr, int]:
+        """The calls of a function numbered in the order they are written: a name for a
+        call site that does not depend on positions."""
+        found = self._numbered_calls.get(fid)
+        if found is None:
+            found = {}
+            for node in walk_nodes(self.index.function(fid).body):
+                if type(node) is Call and node.kind == "":
+                    found.setdefault(CallExpr(node.func, node.args, node.kwargs), len(found))
+            self._numbered_calls[fid] = found
+        return found
+
+    def _transparent(self, fid: str) -> bool:
+        """Does fid return (or yield) one of its parameters, or a container of them?"""
+        found = self._transparent_functions.get(fid)
+        if found is None:
+            function = self.index.function(fid)
+            params = {param.name for param in function.params}
+            found = any(_mentions(value, params)
+                        for value in function.return_values + function.yield_values)
+            self._transparent_functions[fid] = found
+        return found
+
+    def _higher_order(self, fid: str) -> FrozenSet[str]:
+        """The parameters of fid that its body calls (`callback()`), passes to a call
+        (`loop.call_soon(callback)`) or stores (`self.callback = callback`), and all of
+        them when it makes closures (a decorator's wrapper calls what it was given)."""
         found = self._higher_order_params.get(fid)
         if found is not None:
             return found
@@ -1012,9 +1097,24 @@ class Flow:
         if self._makes_closures(fid):
             found = frozenset(params)
         else:
-            called = {node.func.id for node in walk_nodes(function.body)
-                      if type(node) is Call and type(node.func) is Name}
-            found = frozenset(called & params)
+            # Called, passed on to a call (a scheduling helper's `call_soon(callback)`;
+            # `partial(callback)` is `callback` in the facts), or stored (a callback
+            # registered on an object: the store is where it is spawned).
+            used = set()
+            for node in walk_nodes(function.body):
+                kind = type(node)
+                if kind is Call:
+                    exprs = (node.func, *node.args, *(v for _, v in node.kwargs))
+                elif kind is Store or kind is SetItem:
+                    exprs = (node.value,)
+                else:
+                    continue
+                for expr in exprs:
+                    if type(expr) is Starred:
+                        expr = expr.value
+                    if type(expr) is Name:
+                        used.add(expr.id)
+            found = frozenset(used & params)
         self._higher_order_params[fid] = found
         return found
 
@@ -1101,6 +1201,12 @@ class Flow:
             site._registered.add(key)
             if runner:
                 self._watch(node, lambda values, p=position: self._sync(site, values, p))
+            elif node not in site.precise:
+                # What is not written as one callable here was merged from elsewhere
+                # (all the callbacks a framework's helper ever got): only coroutines,
+                # each made by a call, are taken from it.
+                self._watch(node, lambda values, c=concurrent: self._spawn(
+                    site, [v for v in values if v[0] == "coro"], c, escaping))
             elif position < len(site.args):
                 # `submit(fn, a, b)`, `call_soon(cb, a)`, `atexit.register(f, a)`: the
                 # positional arguments after a callback are usually its arguments.
@@ -1141,7 +1247,7 @@ class Flow:
                 if isinstance(args, Seq) and not any(isinstance(i, Starred) for i in args.items):
                     positional = [(False, self.expr(site.ctx, item)) for item in args.items]
                     site.precise.update(node for item, (_, node) in zip(args.items, positional)
-                                        if self._precise(site.ctx, item))
+                                        if self.precise(site.ctx, item))
                 elif args is not None:
                     positional = [(True, self.expr(site.ctx, args))]
                 else:
@@ -1151,8 +1257,7 @@ class Flow:
                     site, target, positional, keywords, ("thread",))
             return
         if dotted in SYNC_CALLERS or method in ("sort",):
-            for position, (_, node) in enumerate(site.args + [(False, n) for _, n in site.kwargs]):
-                self._watch(node, lambda values, p=position: self._sync(site, values, p))
+            self._sync_callables(site)
             if dotted in ITERATING_BUILTINS:
                 self._iterated_copy(site)
             return
@@ -1211,11 +1316,19 @@ class Flow:
         plain = [node for starred, node in site.args if not starred]
         return plain[position] if len(plain) > position else None
 
+    def _sync_callables(self, site: CallSite) -> None:
+        """map(f, xs), sorted(xs, key=f)...: the callables written as arguments run
+        inside the call. Only those written as one callable: what else flows into an
+        argument (the items being mapped, merged from every caller) is data."""
+        arguments = site.args + [(False, node) for _, node in site.kwargs]
+        for position, (_, node) in enumerate(arguments):
+            if node in site.precise:
+                self._watch(node, lambda values, p=position: self._sync(site, values, p))
+
     def _builtin(self, site: CallSite, name: str) -> None:
         site.externals.add(f"<builtin>.{name}")
         if name in SYNC_CALLERS:
-            for position, (_, node) in enumerate(site.args + [(False, n) for _, n in site.kwargs]):
-                self._watch(node, lambda values, p=position: self._sync(site, values, p))
+            self._sync_callables(site)
         if name in ITERATING_BUILTINS:
             self._iterated_copy(site)
         elif name == "next" and site.args:
@@ -1489,6 +1602,25 @@ class Flow:
                 self._edge(self._node(("ret", enter))[0], node)
             elif kind in ("extinst", "extern", "seq", "dict"):
                 self._add(node, (value,))
+
+
+def _mentions(expr: Expr, names, depth: int = 0) -> bool:
+    """Is expr one of names, or made of one (an element, a display holding it, one of
+    several options)?"""
+    if depth > 6:
+        return False
+    kind = type(expr)
+    if kind is Name:
+        return expr.id in names
+    if kind is Subscript or kind is Iter:
+        return _mentions(expr.base, names, depth + 1)
+    if kind is Starred or kind is Await:
+        return _mentions(expr.value, names, depth + 1)
+    if kind is Either:
+        return any(_mentions(option, names, depth + 1) for option in expr.options)
+    if kind is Seq:
+        return any(_mentions(item, names, depth + 1) for item in expr.items)
+    return False
 
 
 def _splits_on(value: Value) -> bool:
