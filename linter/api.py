@@ -170,6 +170,24 @@ def graph(
     return built, root, sorted({*errors, *discovery_errors}, key=lambda e: e.sort_key)
 
 
+def project_sites(root: PathLike, jobs: Optional[int] = None, use_cache: bool = True):
+    """(files, ProjectSites): the project's analysed files, and where the value flow
+    finds each class constructed and each method called (see sites.py), with exact
+    positions. For the fix planner."""
+    from nilcheck.linter.sites import project_sites as compute_sites
+
+    root = Path(root)
+    config = load_config(root)
+    settings, files, _ = _settings(root, config, (), jobs, use_cache)
+
+    def compute(program):
+        found = compute_sites(program)
+        return found, found.files
+
+    found, _ = engine.on_program(settings, compute)
+    return files, found
+
+
 def _checked_codes(option: str, codes: Iterable[str]) -> Tuple[str, ...]:
     checked = tuple(code.strip().upper() for code in codes if code.strip())
     for code in checked:

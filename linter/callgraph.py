@@ -2,13 +2,17 @@
 
 The edges are the resolved calls of every context the analysis explored from the roots
 (entry points, or every function with `--all`), with the contexts folded into their
-functions: a call (it runs now) or a spawn (it may run later or on another thread), and
-the calls to code outside the project by the names the value flow gave them. Nothing
+functions: a call (it runs now), a spawn (it may run later or on another thread) or a
+deferred call (a callback taken from where it was stored, which the ordering counts
+at the store), and the calls to code outside the project by the names the value flow
+gave them. Nothing
 here resolves anything again: it reads the resolver's records.
 
 Formats: json, dot, mermaid, and pycg: PyCG's `{caller: [callees]}` (module-level code
 named by its module, nested functions without `<locals>`, builtins as `<builtin>.len`),
-so the graph can be compared with PyCG's on its micro-benchmark.
+so the graph can be compared with PyCG's on its micro-benchmark. A call graph says who
+calls whom: pycg has the calls and deferred calls, not the spawns (a callback
+registered where it is stored, a thread's target started), which PyCG has no notion of.
 """
 from __future__ import annotations
 
@@ -30,7 +34,9 @@ FORMATS = ("json", "dot", "mermaid", "pycg")
 class Edge:
     caller: str  # function id
     callee: str  # function id, or a name outside the project
-    kind: str  # "call" | "spawn"
+    # "call": runs now; "spawn": may run later or on another thread; "deferred": a call
+    # of a callback taken from an object, which the ordering counts where it was stored
+    kind: str
     file: str  # where the call is, relative to the project root
     line: int
     external: bool = False
@@ -92,6 +98,8 @@ def build(program, entries: Sequence[str] = (), every_function: bool = False) ->
                                        path, node.line))
         for line, name in resolver.external_calls.get(ctx, ()):
             _add(graph, seen, Edge(fid, name, "call", path, line, external=True))
+        for line, target in resolver.deferred_calls.get(ctx, ()):
+            _add(graph, seen, Edge(fid, target[0], "deferred", path, line))
     for (ctx, line, _), call in sorted(resolver.calls_unresolved.items(),
                                        key=lambda item: (item[0][0][0], item[0][1:])):
         graph.unresolved.append(Unresolved(ctx[0], index.path_of(ctx[0]), line,
@@ -168,7 +176,8 @@ def _folded(graph: CallGraph) -> Dict[Tuple[str, str], str]:
     for edge in graph.edges:
         callee = edge.callee if edge.external else display_function(edge.callee)
         key = (display_function(edge.caller), callee)
-        kinds[key] = "call" if edge.kind == "call" or kinds.get(key) == "call" else "spawn"
+        seen = kinds.get(key)
+        kinds[key] = "call" if "call" in (edge.kind, seen) else seen or edge.kind
     return kinds
 
 
@@ -177,7 +186,7 @@ def _dot(graph: CallGraph) -> str:
     for root in graph.roots:
         lines.append(f"  {_quote(root)} [style=bold];")
     for (caller, callee), kind in sorted(_folded(graph).items()):
-        style = " [style=dashed, label=spawn]" if kind == "spawn" else ""
+        style = f" [style=dashed, label={kind}]" if kind != "call" else ""
         lines.append(f"  {_quote(caller)} -> {_quote(callee)}{style};")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -196,7 +205,7 @@ def _mermaid(graph: CallGraph) -> str:
         label = name.replace('"', "#quot;")
         lines.append(f'  {ids[name]}["{label}"]')
     for (caller, callee), kind in sorted(folded.items()):
-        arrow = "-.->|spawn|" if kind == "spawn" else "-->"
+        arrow = f"-.->|{kind}|" if kind != "call" else "-->"
         lines.append(f"  {ids[caller]} {arrow} {ids[callee]}")
     return "\n".join(lines) + "\n"
 
@@ -208,6 +217,8 @@ def _pycg(graph: CallGraph) -> str:
     for edge in graph.edges:
         if edge.external and edge.callee.startswith("<container>"):
             continue  # methods of lists and dicts: PyCG names these only sometimes
+        if edge.kind == "spawn":
+            continue  # a callback registered where it is stored: not called there
         callee = edge.callee if edge.external else pycg_name(edge.callee)
         calls.setdefault(pycg_name(edge.caller), set()).add(callee)
         calls.setdefault(callee, set())
@@ -229,7 +240,7 @@ def expr_text(expr: Expr, depth: int = 0) -> str:
         return "..."
     kind = type(expr)
     if kind is Name:
-        return expr.id
+        return expr.id.partition("#")[0]
     if kind is Attr:
         return f"{expr_text(expr.base, depth + 1)}.{expr.attr}"
     if kind is CallExpr:

@@ -67,10 +67,21 @@ class _Scope:
         self.global_decls: set = set()  # the `global` ones
         self.lambdas = 0
         self.displays = 0  # numbers the list/tuple/set/dict displays and comprehensions
+        # Each assignment to a local makes a new version of it, `name#k`; current is the
+        # version each name's uses see at this point (see ModuleConverter.bind_name).
+        self.versions: Dict[str, int] = {}
+        self.current: Dict[str, str] = {}
 
     def display_site(self) -> int:
         self.displays += 1
         return self.displays
+
+    def new_version(self, name: str) -> str:
+        number = self.versions.get(name, 0) + 1
+        self.versions[name] = number
+        label = f"{name}#{number}"
+        self.bound.add(label)
+        return label
 
 
 class ModuleConverter:
@@ -202,18 +213,22 @@ class ModuleConverter:
         elif type(stmt) in (cst.For,):
             iterable = self.expr(stmt.iter, out, deref=True)
             before = dict(self.scope.aliases)
+            phis = self.loop_versions(stmt.body)
             self.bind_target(stmt.target, Iter(iterable), out)
             body = self.block(stmt.body)
             self.join_aliases(before)
+            self.close_loop(phis, out)
             orelse = self.orelse_block(stmt.orelse)
             out.append(Loop(body=body, orelse=orelse, runs_once=True))
         elif type(stmt) is cst.While:
+            phis = self.loop_versions(stmt.body)
             self.expr(stmt.test, out)
             truthy, falsy = self.facts(stmt.test)
             infinite = type(stmt.test) is cst.Name and stmt.test.value == "True"
             before = dict(self.scope.aliases)
             body = self.block(stmt.body)
             self.join_aliases(before)
+            self.close_loop(phis, out)
             out.append(Loop(body=body, orelse=self.orelse_block(stmt.orelse),
                             infinite=infinite, exit_facts=falsy))
         elif type(stmt) is cst.With:
@@ -235,13 +250,18 @@ class ModuleConverter:
     def if_statement(self, stmt: cst.If, out: List) -> None:
         self.expr(stmt.test, out)
         truthy, falsy = self.facts(stmt.test)
-        before = dict(self.scope.aliases)
+        scope = self.scope
+        before = dict(scope.aliases)
+        versions = dict(scope.current)
         body = self.block(stmt.body)
-        after_body = self.scope.aliases
-        self.scope.aliases = dict(before)
+        after_body = scope.aliases
+        body_versions = scope.current
+        scope.aliases = dict(before)
+        scope.current = dict(versions)
         orelse = self.orelse_block(stmt.orelse)
         self.join_aliases(after_body)
         out.append(If(true_facts=truthy, false_facts=falsy, body=body, orelse=orelse))
+        self.join_versions([body_versions, scope.current], out)
 
     def join_aliases(self, other: Dict[str, Attr]) -> None:
         """After branches: a name aliases an attribute only if it does on both."""
@@ -252,10 +272,18 @@ class ModuleConverter:
     def try_statement(self, stmt, out: List) -> None:
         catches = False
         handlers = []
-        before = dict(self.scope.aliases)
+        scope = self.scope
+        before = dict(scope.aliases)
+        versions = dict(scope.current)
         body = self.block(stmt.body)
         self.join_aliases(before)
+        # A handler may start anywhere in the body: what the body rebinds, it sees
+        # before or after.
+        self.join_versions([versions, scope.current], out)
+        handler_start = dict(scope.current)
+        ends = []
         for handler in stmt.handlers:
+            scope.current = dict(handler_start)
             if handler.type is None or any(
                     n in _CATCHES_NONE_DEREF for n in _exception_names(handler.type)):
                 catches = True
@@ -264,17 +292,28 @@ class ModuleConverter:
                 self.bind_target(handler.name.name, _OPAQUE, nodes)
             nodes.extend(self.block(handler.body))
             handlers.append(tuple(nodes))
-        out.append(Try(body=body, handlers=tuple(handlers),
-                       orelse=self.orelse_block(stmt.orelse),
+            ends.append(scope.current)
+        scope.current = dict(handler_start)
+        orelse = self.orelse_block(stmt.orelse)
+        self.join_versions([scope.current] + ends, out)
+        out.append(Try(body=body, handlers=tuple(handlers), orelse=orelse,
                        final=self.block(stmt.finalbody.body) if stmt.finalbody else (),
                        catches_attribute_error=catches))
 
     def match_statement(self, stmt, out: List) -> None:
         self.expr(stmt.subject, out)
+        scope = self.scope
+        versions = dict(scope.current)
+        bodies, ends = [], [versions]  # no case may match
+        for case in stmt.cases:
+            scope.current = dict(versions)
+            bodies.append(self.block(case.body))
+            ends.append(scope.current)
         chain: Block = ()
-        for case in reversed(stmt.cases):
-            chain = (If(true_facts=(), false_facts=(), body=self.block(case.body), orelse=chain),)
+        for body in reversed(bodies):
+            chain = (If(true_facts=(), false_facts=(), body=body, orelse=chain),)
         out.extend(chain)
+        self.join_versions(ends, out)
 
     def small_statement(self, small, out: List, toplevel_scope: bool) -> None:
         if type(small) is cst.Expr:
@@ -411,14 +450,62 @@ class ModuleConverter:
             self.assign(target, value, out)
 
     def bind_name(self, name: str, value: Expr, line: int, out: List) -> None:
+        """name = value. A local gets a new version, `name#k`, that the uses after this
+        point see (a `global` name is the module's, one for all of them): a name that
+        holds a client on one branch and a server on the other is not both everywhere."""
         scope = self.scope
-        if name not in scope.globals:
-            scope.bound.add(name)
         if isinstance(value, Attr) and name != scope.self_name:
             scope.aliases[name] = value
         else:
             scope.aliases.pop(name, None)
-        out.append(Bind(name, value, line))
+        if name in scope.globals:
+            out.append(Bind(name, value, line))
+            return
+        scope.bound.add(name)
+        label = scope.new_version(name)
+        scope.current[name] = label
+        out.append(Bind(label, value, line))
+
+    def join_versions(self, branches: List[Dict[str, str]], out: List) -> None:
+        """After branches: a name each left at its own version now holds one of them (a
+        new version bound to either)."""
+        scope = self.scope
+        merged: Dict[str, str] = {}
+        for name in sorted(set().union(*branches)):
+            labels: List[str] = []
+            for branch in branches:
+                label = branch.get(name)
+                if label is not None and label not in labels:
+                    labels.append(label)
+            if len(labels) == 1 and all(name in branch for branch in branches):
+                merged[name] = labels[0]
+                continue
+            phi = scope.new_version(name)
+            out.append(Bind(phi, Either(tuple(self.name(label) for label in labels)), 0))
+            merged[name] = phi
+        scope.current = merged
+
+    def loop_versions(self, body) -> Dict[str, Tuple[Optional[str], str]]:
+        """Before a loop body: a version for each name the body binds, that its uses (in
+        this iteration or the next) and the code after the loop see."""
+        scope = self.scope
+        phis: Dict[str, Tuple[Optional[str], str]] = {}
+        for name in sorted(_assigned_names(body)):
+            if name in scope.globals:
+                continue
+            phis[name] = (scope.current.get(name), scope.new_version(name))
+            scope.current[name] = phis[name][1]
+        return phis
+
+    def close_loop(self, phis: Dict[str, Tuple[Optional[str], str]], out: List) -> None:
+        """After a loop body: each loop version holds what it had before the loop or at
+        the end of an iteration."""
+        scope = self.scope
+        for name, (before, phi) in phis.items():
+            options = [label for label in (before, scope.current.get(name))
+                       if label is not None and label != phi]
+            out.append(Bind(phi, Either(tuple(self.name(label) for label in options)), 0))
+            scope.current[name] = phi
 
     # ------------------------------------------------------------ definitions
 
@@ -604,8 +691,11 @@ class ModuleConverter:
                 return _FALSY
             if node.value == "True":
                 return _TRUE
-            alias = self.scope.aliases.get(node.value)
-            return alias if alias is not None else self.name(node.value)
+            scope = self.scope
+            alias = scope.aliases.get(node.value)
+            if alias is not None:
+                return alias
+            return self.name(scope.current.get(node.value, node.value))
         if kind is cst.Attribute:
             base = self.expr(node.value, out)
             if isinstance(base, Attr):
@@ -894,6 +984,41 @@ def _stored_attrs(functions: List[FunctionFacts], *specials: Optional[FunctionFa
     kept.update((special.qualname, special) for special in specials if special is not None)
     return tuple(sorted({node.target.attr for function in kept.values()
                          for node in walk_nodes(function.body) if isinstance(node, Store)}))
+
+
+def _assigned_names(body) -> set:
+    """Names a block's statements bind (not inside nested functions and classes)."""
+    names: set = set()
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind in (cst.FunctionDef, cst.ClassDef):
+            names.add(node.name.value)
+            continue
+        if kind in (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp):
+            continue
+        if kind is cst.Name:
+            continue
+        if kind in (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor):
+            _target_names(node.target, names)
+        elif kind is cst.AsName:
+            _target_names(node.name, names)
+        elif kind is cst.NamedExpr:
+            _target_names(node.target, names)
+        stack.extend(node.children)
+    return names
+
+
+def _target_names(target, names: set) -> None:
+    kind = type(target)
+    if kind is cst.Name:
+        names.add(target.value)
+    elif kind in (cst.Tuple, cst.List):
+        for element in target.elements:
+            _target_names(element.value, names)
+    elif kind is cst.StarredElement:
+        _target_names(target.value, names)
 
 
 def _item(value: Expr, index: int) -> Expr:

@@ -19,6 +19,11 @@ before the construction and never rebound, or the construction is `self.<obj> = 
 in `D.__init__` and the call is `self.<obj>.attach(self)` in a method of `D`. Anything
 else — a subclass, a factory, an alias, a value created after `Cls` — is explained.
 
+Where the class is constructed, where the initializer is called and where the field is
+stored come from the value flow (sites.py: the program analysed from every function),
+not from names: an alias or a factory that the flow follows is a construction like any
+other, and a call that only shares the method's name is not the initializer's.
+
 Edits are planned on libcst trees of the files as they are when the plan is made and
 keyed by the nodes they change, so all the fixes in one file are applied in one pass and
 everything else in the file (comments, formatting) is reproduced byte for byte.
@@ -32,17 +37,12 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
-from libcst.helpers.module import ModuleNameAndPackage
-from libcst.metadata import (
-    FullyQualifiedNameProvider,
-    MetadataWrapper,
-    ParentNodeProvider,
-    PositionProvider,
-)
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from nilcheck.linter.discovery import module_name_for
 from nilcheck.linter.fileio import write_bytes_atomic
 from nilcheck.linter.ftypes import Finding
-from nilcheck.linter.discovery import module_name_for
+from nilcheck.linter.sites import ProjectSites, Site
 
 FIXABLE_RULES = frozenset({"NIL001"})
 
@@ -123,15 +123,18 @@ class ApplyResult:
 # ---------------------------------------------------------------- entry points
 
 
-def plan_fixes(root: Path, findings: Sequence[Finding], files: Iterable[Path]) -> FixPlan:
+def plan_fixes(root: Path, findings: Sequence[Finding], files: Iterable[Path],
+               sites: ProjectSites) -> FixPlan:
     """Plan constructor-injection fixes for the NIL001 findings; explain the others.
 
-    files are the project's analysed .py files (absolute). Never raises on a project
-    problem: a file that cannot be read or parsed makes the fixes that need it explained.
+    files are the project's analysed .py files (absolute); sites, where the value flow
+    found each class constructed and each method called (sites.py). Never raises on a
+    project problem: a file that cannot be read or parsed makes the fixes that need it
+    explained.
     """
     root = Path(root).resolve()
     plan = FixPlan(root=root)
-    project = _Project(root, [Path(f) for f in files], plan)
+    project = _Project(root, [Path(f) for f in files], plan, sites)
     claimed: Set[Tuple[str, int, str]] = set()  # (file, __init__ node id, parameter)
     by_field: Dict[Tuple[str, str], List[Finding]] = defaultdict(list)
     for finding in findings:
@@ -172,11 +175,10 @@ def plan_fixes(root: Path, findings: Sequence[Finding], files: Iterable[Path]) -
 
 def plan_for_scan(outcome) -> FixPlan:
     """The fix plan for a ScanOutcome (api.scan), over the project's analysed files."""
-    from nilcheck.linter.config import load_config
-    from nilcheck.linter.discovery import discover_files
+    from nilcheck.linter import api
 
-    files, _ = discover_files(outcome.root, load_config(outcome.root).exclude)
-    return plan_fixes(outcome.root, outcome.result.findings, files)
+    files, sites = api.project_sites(outcome.root)
+    return plan_fixes(outcome.root, outcome.result.findings, files, sites)
 
 
 def plan_report(plan: FixPlan) -> List[str]:
@@ -298,9 +300,21 @@ class _SourceFile:
         self.rel = rel
         self.module = module
         self.name = name
-        self.fqn = wrapper.resolve(FullyQualifiedNameProvider)
         self.parents = wrapper.resolve(ParentNodeProvider)
         self.positions = wrapper.resolve(PositionProvider)
+        self._calls: Optional[Dict[Tuple[int, int], List[cst.Call]]] = None
+
+    def calls_at(self, line: int, column: int) -> List[cst.Call]:
+        """The calls that start at line and (1-based) column, innermost first."""
+        if self._calls is None:
+            self._calls = {}
+            for node in _walk(self.module):
+                if isinstance(node, cst.Call):
+                    start = self.positions[node].start
+                    self._calls.setdefault((start.line, start.column + 1), []).append(node)
+            for calls in self._calls.values():
+                calls.sort(key=lambda call: len(list(_walk(call))))
+        return self._calls.get((line, column), [])
 
     def line(self, node: cst.CSTNode) -> int:
         return self.positions[node].start.line
@@ -338,11 +352,13 @@ class _SourceFile:
 
 
 class _Project:
-    """The project's files, parsed on demand with the metadata the planner needs."""
+    """The project's files, parsed on demand with the metadata the planner needs, and
+    the value flow's sites in them."""
 
-    def __init__(self, root: Path, files: List[Path], plan: FixPlan):
+    def __init__(self, root: Path, files: List[Path], plan: FixPlan, sites: ProjectSites):
         self.root = root
         self.plan = plan
+        self.sites = sites
         self.rels: Dict[str, Path] = {}
         for path in sorted(files):
             try:
@@ -369,10 +385,8 @@ class _Project:
         if data is not None:
             try:
                 module = cst.parse_module(data)
-                name, is_package = module_name_for(self.root, self.root / rel)
-                package = name if is_package else name.rpartition(".")[0]
-                wrapper = MetadataWrapper(module, unsafe_skip_copy=True, cache={
-                    FullyQualifiedNameProvider: ModuleNameAndPackage(name, package)})
+                name, _ = module_name_for(self.root, self.root / rel)
+                wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
                 parsed = _SourceFile(rel, module, wrapper, name)
                 self.plan.originals[rel] = data
                 self.plan._modules[rel] = module
@@ -381,86 +395,38 @@ class _Project:
         self._parsed[rel] = parsed
         return parsed
 
-    def files_mentioning(self, *words: str) -> List[str]:
-        """Project files whose text contains any of words (a cheap pre-filter)."""
-        encoded = [word.encode() for word in words if word]
-        out = []
-        for rel in self.rels:
-            data = self.text(rel)
-            if data is not None and any(word in data for word in encoded):
-                out.append(rel)
-        return out
+    def call_ref(self, site: Site) -> _Ref:
+        """The callee expression of the call at a site, as a reference the planner can
+        edit around; _NeedsPerson when the file or the call cannot be found in it."""
+        source = self.source(site.file)
+        if source is None:
+            raise _NeedsPerson(f"{site.file} could not be parsed for editing")
+        for call in source.calls_at(site.line, site.column):
+            if isinstance(call.func, (cst.Name, cst.Attribute)):
+                function, klass = source.enclosing(call.func)
+                return _Ref(site.file, call.func, site.line, function, klass)
+        raise _NeedsPerson(f"the call at {site.file}:{site.line} is not written as a call "
+                           f"of a name (a `raise`, or a call of a call)")
 
-    def class_references(self, class_id: str) -> List[_Ref]:
-        """Every Name/Attribute in the project that resolves to class_id."""
-        short = class_id.rsplit(".", 1)[-1]
-        refs = []
-        for rel in self.files_mentioning(short):
-            source = self.source(rel)
-            if source is None:
-                raise _NeedsPerson(f"{rel} mentions `{short}` but could not be parsed")
-            for node, names in source.fqn.items():
-                if not isinstance(node, (cst.Name, cst.Attribute)):
-                    continue
-                if not any(name.name == class_id for name in names):
-                    continue
-                parent = source.parent(node)
-                if isinstance(parent, cst.Attribute) and parent.attr is node:
-                    continue
-                if _is_def_name(source, node):
-                    continue
-                function, klass = source.enclosing(node)
-                refs.append(_Ref(rel, node, source.line(node), function, klass))
-        return sorted(refs, key=lambda r: (r.rel, r.line))
+    def constructions(self, class_id: str) -> List[_Ref]:
+        """Every call the value flow found constructing class_id (through any name)."""
+        return [self.call_ref(site) for site in self.sites.constructions.get(class_id, ())]
 
-    def method_references(self, method: str) -> Tuple[List[_Ref], List[_Ref]]:
-        """`<x>.method(...)` calls, and any other mention of the name (an attribute that
-        is not called, a string literal), anywhere in the project."""
-        calls, others = [], []
-        for rel in self.files_mentioning(method):
-            source = self.source(rel)
-            if source is None:
-                raise _NeedsPerson(f"{rel} mentions `{method}` but could not be parsed")
-            for node in _walk(source.module):
-                if isinstance(node, cst.Attribute) and node.attr.value == method:
-                    parent = source.parent(node)
-                    function, klass = source.enclosing(node)
-                    ref = _Ref(rel, node, source.line(node), function, klass)
-                    if isinstance(parent, cst.Call) and parent.func is node:
-                        calls.append(ref)
-                    else:
-                        others.append(ref)
-                elif isinstance(node, cst.SimpleString) and _string_value(node) == method:
-                    function, klass = source.enclosing(node)
-                    others.append(_Ref(rel, node, source.line(node), function, klass))
-        key = lambda r: (r.rel, r.line)  # noqa: E731
-        return sorted(calls, key=key), sorted(others, key=key)
+    def class_uses(self, class_id: str) -> List[Site]:
+        """Where class_id is held rather than called: an alias, a factory argument, a
+        class method's receiver."""
+        return self.sites.class_uses.get(class_id, [])
 
-    def attribute_stores(self, attr: str) -> List[_Ref]:
-        """Assignments to `<x>.attr` anywhere in the project, except through the `self`
-        of a method (each class's own fields)."""
-        refs = []
-        for rel in self.files_mentioning(f".{attr}"):
-            source = self.source(rel)
-            if source is None:
-                raise _NeedsPerson(f"{rel} mentions `.{attr}` but could not be parsed")
-            for node in _walk(source.module):
-                targets = []
-                if isinstance(node, cst.Assign):
-                    targets = [t.target for t in node.targets]
-                elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
-                    targets = [node.target]
-                for target in targets:
-                    for element in _target_elements(target):
-                        if not (isinstance(element, cst.Attribute) and element.attr.value == attr):
-                            continue
-                        function, klass = source.enclosing(element)
-                        self_name = _self_name(function) if klass is not None else None
-                        if isinstance(element.value, cst.Name) and self_name is not None \
-                                and element.value.value == self_name:
-                            continue
-                        refs.append(_Ref(rel, element, source.line(element), function, klass))
-        return sorted(refs, key=lambda r: (r.rel, r.line))
+    def method_calls(self, function_id: str) -> List[_Ref]:
+        return [self.call_ref(site) for site in self.sites.method_calls.get(function_id, ())]
+
+    def method_uses(self, function_id: str) -> List[Site]:
+        """Where the method is taken without being called (a callback, an alias)."""
+        return self.sites.method_uses.get(function_id, [])
+
+    def field_stores(self, field_id: str) -> List[Site]:
+        """Stores into the field other than through the `self` of a method."""
+        return self.sites.field_stores.get(field_id, [])
 
     def find_class(self, rel: str, qualname: str) -> Optional[cst.ClassDef]:
         source = self.source(rel)
@@ -516,8 +482,8 @@ class _Planner:
             raise _NeedsPerson(f"`{self.class_name}` assigns `self.{self.attr}` in other "
                                f"methods too (a reset or a reconnect), which rely on "
                                f"`{method}()` assigning it")
-        for ref in self.project.attribute_stores(self.attr):
-            raise _NeedsPerson(f"`{_code(ref.node)}` is assigned at {ref.rel}:{ref.line}, "
+        for site in self.project.field_stores(self.finding.field):
+            raise _NeedsPerson(f"`{site.text}` is assigned at {site.file}:{site.line}, "
                                f"outside `{self.class_name}`'s methods")
 
         constructions = self._constructions()
@@ -625,25 +591,20 @@ class _Planner:
     # -------------------------------------------------------------- sites and calls
 
     def _constructions(self) -> List[Tuple[_Ref, "_Receiver"]]:
-        """Every `Cls(...)` call in the project with the variable it is assigned to."""
-        refs = self.project.class_references(self.owner_id)
-        constructions = []
-        for ref in refs:
-            source = self.project.source(ref.rel)
-            parent = source.parent(ref.node)
-            if isinstance(parent, cst.Call) and parent.func is ref.node:
-                receiver = self._receiver_of_construction(source, parent, ref)
-                constructions.append((ref, receiver))
-                continue
-            if self._harmless_reference(source, ref.node):
-                continue
-            if isinstance(parent, cst.Arg) and isinstance(source.parent(parent), cst.ClassDef):
-                raise _NeedsPerson(f"`{self.class_name}` has a subclass "
-                                   f"({ref.rel}:{ref.line}) whose construction would need "
-                                   f"the value too")
-            raise _NeedsPerson(f"`{self.class_name}` is used at {ref.rel}:{ref.line} other "
+        """Every construction of the class in the project (as the value flow found
+        them) with the variable it is assigned to."""
+        for subclass, (rel, line) in self.project.sites.subclasses.get(self.owner_id, ()):
+            raise _NeedsPerson(f"`{self.class_name}` has a subclass ({rel}:{line}) whose "
+                               f"construction would need the value too")
+        for site in self.project.class_uses(self.owner_id):
+            raise _NeedsPerson(f"`{self.class_name}` is used at {site.file}:{site.line} other "
                                f"than by calling it (an alias, a factory or a class "
                                f"method), so not every construction can be found")
+        constructions = []
+        for ref in self.project.constructions(self.owner_id):
+            source = self.project.source(ref.rel)
+            receiver = self._receiver_of_construction(source, source.parent(ref.node), ref)
+            constructions.append((ref, receiver))
         if not constructions:
             raise _NeedsPerson(f"no call of `{self.class_name}(...)` was found in the project")
         known = {(ref.rel, line) for ref, _ in constructions
@@ -657,20 +618,6 @@ class _Planner:
     def _lines_of(self, ref: _Ref, node: cst.CSTNode) -> range:
         position = self.project.source(ref.rel).positions[node]
         return range(position.start.line, position.end.line + 1)
-
-    def _harmless_reference(self, source: _SourceFile, node: cst.CSTNode) -> bool:
-        """A type annotation, an isinstance()/issubclass() argument, or an import."""
-        for ancestor in source.ancestors(node):
-            if isinstance(ancestor, (cst.Annotation, cst.Import, cst.ImportFrom)):
-                return True
-            if isinstance(ancestor, cst.Arg):
-                call = source.parent(ancestor)
-                if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and \
-                        call.func.value in ("isinstance", "issubclass"):
-                    return True
-            if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-                return False
-        return False
 
     def _receiver_of_construction(self, source: _SourceFile, call: cst.Call, ref: _Ref):
         statement_parent = source.parent(call)
@@ -698,14 +645,16 @@ class _Planner:
         return _Receiver(None, None, source.statement_of(call), ref)
 
     def _initializer_calls(self, method: str) -> List[_Ref]:
-        calls, others = self.project.method_references(method)
-        for ref in others:
-            source = self.project.source(ref.rel)
-            if isinstance(ref.node, cst.Attribute) and _is_def_name(source, ref.node):
-                continue
-            raise _NeedsPerson(f"`{method}` is referenced at {ref.rel}:{ref.line} without "
-                               f"being called directly (a callback, getattr or a string), "
-                               f"so not every call of the initializer can be checked")
+        function_id = self.finding.initializer.function
+        for site in self.project.method_uses(function_id):
+            raise _NeedsPerson(f"`{method}` is referenced at {site.file}:{site.line} without "
+                               f"being called directly (a callback, or an alias), so not "
+                               f"every call of the initializer can be checked")
+        calls = self.project.method_calls(function_id)
+        for ref in calls:
+            if not isinstance(ref.node, cst.Attribute) or ref.node.attr.value != method:
+                raise _NeedsPerson(f"`{method}()` is called at {ref.rel}:{ref.line} through "
+                                   f"another name, so the value it is given cannot be told")
         return calls
 
     def _match(self, constructions, init_calls: List[_Ref], method: str, param: str,
@@ -913,14 +862,12 @@ class _Planner:
             return "", False
         holder_id = f"{source.name}.{_qualname(source, call_ref.klass)}"
         try:
-            refs = self.project.class_references(holder_id)
+            refs = self.project.constructions(holder_id)
         except _NeedsPerson:
             return "", False
         for ref, receiver in constructions:
             for other in refs:
                 parent = self.project.source(other.rel).parent(other.node)
-                if not (isinstance(parent, cst.Call) and parent.func is other.node):
-                    continue
                 if other.rel == ref.rel and other.function is ref.function \
                         and other.line > ref.line:
                     cycle = bool(receiver.target) and any(
@@ -1268,11 +1215,6 @@ def _qualname(source: _SourceFile, klass: cst.ClassDef) -> str:
         if isinstance(ancestor, (cst.ClassDef, cst.FunctionDef)):
             parts.insert(0, ancestor.name.value)
     return ".".join(parts)
-
-
-def _is_def_name(source: _SourceFile, node: cst.CSTNode) -> bool:
-    parent = source.parent(node)
-    return isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and parent.name is node
 
 
 def _assigns_self_attr(small: cst.CSTNode, self_name: str, attr: str) -> bool:

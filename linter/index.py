@@ -39,6 +39,7 @@ class ProjectIndex:
                     self.method_owners.setdefault(name, []).append(cid)
         self._binds: Dict[str, Dict[str, List]] = {}
         self._global_binds: Dict[str, Dict[str, List]] = {}
+        self._versions: Dict[str, Dict[str, List[str]]] = {}
         self._self_stores: Dict[str, Dict[str, List]] = {}
         self._mro: Dict[str, Tuple[List[str], List[str]]] = {}
         # Set by the Resolver: base-class expressions need name resolution, which needs
@@ -88,7 +89,8 @@ class ProjectIndex:
                 functions.append(f"{module_name}.<main>")
             for fid in functions:
                 for name, values in self.binds(fid).items():
-                    known = cached.setdefault(name, [])
+                    # Every version of a global (`name#k`, see facts.py) is the global.
+                    known = cached.setdefault(name.partition("#")[0], [])
                     known.extend(v for v in values if not any(v is k for k in known))
             for qualname, name in module.global_declarations:
                 fid = f"{module_name}.{qualname}"
@@ -96,6 +98,18 @@ class ProjectIndex:
                     cached.setdefault(name, []).extend(self.binds(fid).get(name, ()))
             self._global_binds[module_name] = cached
         return cached
+
+    def versions(self, fid: str, name: str) -> List[str]:
+        """The versions (`name#k`) a function binds a local name to."""
+        by_name = self._versions.get(fid)
+        if by_name is None:
+            by_name = {}
+            for label in self.binds(fid):
+                base, _, number = label.partition("#")
+                if number:
+                    by_name.setdefault(base, []).append(label)
+            self._versions[fid] = by_name
+        return by_name.get(name, [])
 
     def self_stores(self, fid: str) -> Dict[str, List]:
         """Values assigned to `self.<attr>` in the function, by attribute."""

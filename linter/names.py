@@ -31,7 +31,8 @@ class StaticNames:
         if depth > _MAX_DEPTH:
             return None
         if isinstance(expr, Name):
-            return self.lookup(module, expr.id, depth + 1)
+            # A module-level version (`Base#1`, see facts.py) is that global's.
+            return self.lookup(module, expr.id.partition("#")[0], depth + 1)
         if isinstance(expr, Attr):
             base = self.resolve(module, expr.base, depth + 1)
             return self.member(base, expr.attr, depth + 1) if base is not None else None

@@ -387,6 +387,11 @@ class Flow:
         function = index.function(fid)
         for value in index.binds(fid).get(name, ()):
             self._edge(self.expr(ctx, value), node)
+        # A name without a version (a parameter, or a closure's view of its maker's
+        # local) holds whatever any version does.
+        if "#" not in name:
+            for label in index.versions(fid, name):
+                self._edge(self._var(ctx, label), node)
         for position, param in enumerate(function.params):
             if param.name != name:
                 continue
@@ -422,6 +427,8 @@ class Flow:
         while True:
             function = index.function(fid)
             if function.qualname in ("<module>", "<main>"):
+                if "#" in name:  # a version of a global, as module-level code sees it
+                    return self._var(ctx, name)
                 break
             if name in function.local_names:
                 return self._var(ctx, name)
@@ -1033,13 +1040,11 @@ class Flow:
             if len(ctx) > 2 and ctx[2][0] == expr.id:
                 return True
             function = self.index.function(ctx[0])
-            if function.qualname in ("<module>", "<main>"):
-                binds = self.index.global_binds(self.index.module_of(ctx[0]).name)
-            elif expr.id in function.local_names:
-                binds = self.index.binds(ctx[0])
-            else:
-                binds = self.index.global_binds(self.index.module_of(ctx[0]).name)
-            values = binds.get(expr.id, ())
+            values = self.index.binds(ctx[0]).get(expr.id, ()) \
+                if expr.id in function.local_names else ()
+            if not values and "#" not in expr.id:
+                values = self.index.global_binds(
+                    self.index.module_of(ctx[0]).name).get(expr.id, ())
             return bool(values) and all(type(v) in (LocalFunc, Decorated) for v in values)
         if kind is Attr:
             # A bound method (`self.m`, `client.on_ready`): an attribute only the

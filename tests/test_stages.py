@@ -17,7 +17,9 @@ from nilcheck.linter.entrypoints import resolve_entry
 from nilcheck.linter.facts import POSITIONED, _string_value, extract, resolve_relative
 from nilcheck.linter.ftypes import FileError
 from nilcheck.linter.index import ProjectIndex
-from nilcheck.linter.ir import Attr, Bind, If, Loop, Name, NoneConst, Read, Store, Try
+from nilcheck.linter.ir import (
+    Attr, Bind, Call, Either, If, Loop, Name, NoneConst, Read, Store, Try, walk_nodes,
+)
 from nilcheck.linter.parsing import _nesting_problem, _surely_shallow, parse_source
 from nilcheck.linter.positions import provider_positions, start_positions
 from nilcheck.linter.ordering import TOP, RCall, RGen, RIf, RLoop, RRead, RTry, solve, summarize
@@ -208,7 +210,32 @@ def test_facts_record_reads_stores_and_alias_substitution():
     reads = [n for n in notify.body if isinstance(n, Read)]
     # `h.send` is a read of self.host at the line of the dereference.
     assert Read(Attr(Name("self"), "host"), 8, 9) in reads
-    assert any(isinstance(n, Bind) and n.name == "h" for n in notify.body)
+    # The local is bound in its first version (see facts.ModuleConverter.bind_name).
+    assert any(isinstance(n, Bind) and n.name == "h#1" for n in notify.body)
+
+
+def test_facts_version_locals_so_each_use_sees_its_assignment():
+    module = facts_of("""
+        def run(flag):
+            handler = make_a()
+            handler.go()
+            if flag:
+                handler = make_b()
+            handler.go()
+            for item in items:
+                handler.go()
+                handler = make_c()
+        """)
+    run = function(module, "run")
+    calls = [n for n in walk_nodes(run.body) if isinstance(n, Call)
+             and isinstance(n.func, Attr) and n.func.attr == "go"]
+    # First use: the first assignment; after the if: one of both; in the loop: a
+    # version holding what the loop starts with or what an iteration leaves.
+    assert [c.func.base for c in calls] == [Name("handler#1"), Name("handler#3"),
+                                            Name("handler#4")]
+    binds = {n.name: n.value for n in walk_nodes(run.body) if isinstance(n, Bind)}
+    assert binds["handler#3"] == Either((Name("handler#2"), Name("handler#1")))
+    assert binds["handler#4"] == Either((Name("handler#3"), Name("handler#5")))
 
 
 def test_facts_without_positions_number_sites_and_keep_the_rest():
