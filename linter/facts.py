@@ -709,12 +709,8 @@ class ModuleConverter:
             if len(node.value) > _MAX_KEY_LENGTH:
                 return _STR
             text = _string_value(node)
-            if text == "":
-                return _FALSY
             return self._shared(Lit("str", text)) if text is not None else _STR
         if kind is cst.Integer:
-            if node.value in ("0", "0x0", "0o0", "0b0"):
-                return _FALSY
             try:
                 return self._shared(Lit("int", int(node.value.replace("_", ""), 0)))
             except ValueError:  # `0777`: Python 2
@@ -819,6 +815,9 @@ class ModuleConverter:
         for part in (inner.lower, inner.upper, inner.step):
             if part is not None:
                 self.expr(part, out)
+        bounds = (_literal_int(inner.lower), _literal_int(inner.upper))
+        if inner.step is None and None not in bounds:
+            return Lit("slice", (bounds[0][0], bounds[1][0]))
         return _OPAQUE
 
     def comprehension(self, node, out: List) -> Expr:
@@ -984,6 +983,22 @@ def _stored_attrs(functions: List[FunctionFacts], *specials: Optional[FunctionFa
     kept.update((special.qualname, special) for special in specials if special is not None)
     return tuple(sorted({node.target.attr for function in kept.values()
                          for node in walk_nodes(function.body) if isinstance(node, Store)}))
+
+
+def _literal_int(node) -> Optional[Tuple[Optional[int]]]:
+    """(value,) of a missing slice bound or one written as an int literal, else None."""
+    if node is None:
+        return (None,)
+    negative = False
+    if type(node) is cst.UnaryOperation and type(node.operator) is cst.Minus:
+        negative, node = True, node.expression
+    if type(node) is cst.Integer:
+        try:
+            value = int(node.value.replace("_", ""), 0)
+        except ValueError:
+            return None
+        return (-value if negative else value,)
+    return None
 
 
 def _assigned_names(body) -> set:

@@ -62,14 +62,15 @@ class NoneConst:
 
 @dataclass(frozen=True)
 class FalsyConst:
-    """A literal that is false but not None: False, 0, "" (empty containers are Seq and
-    DictLit without items)."""
+    """`False` (a false 0 or "" is a Lit, an empty container a display without items:
+    see is_falsy_literal)."""
 
 
 @dataclass(frozen=True)
 class Lit:
-    """A true literal: kind is "str", "int", "bool", "bytes", "float"...; value is kept
-    for short strings and ints (dictionary keys and indices), else None."""
+    """A literal other than None and False: kind is "str", "int", "bool", "float",
+    "slice"...; value is kept for short strings and ints (dictionary keys and indices)
+    and literal slice bounds, else None."""
 
     kind: str
     value: object = None
@@ -178,6 +179,8 @@ def is_falsy_literal(expr: "Expr") -> bool:
     """A literal that is false: False, 0, "", None aside; an empty display."""
     if isinstance(expr, FalsyConst):
         return True
+    if isinstance(expr, Lit):
+        return expr.value in (0, "") and expr.value is not False
     if isinstance(expr, (Seq, DictLit)):
         return not expr.items
     return False

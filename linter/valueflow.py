@@ -126,7 +126,7 @@ class Flow:
         self.sites: Dict[Tuple[Ctx, object], CallSite] = {}
         self.live: Set[str] = set()  # classes instantiated on the analysed paths
         self._decl_nodes: Dict[str, List[int]] = {}
-        self._tuple_lengths: Dict[Value, int] = {}
+        self._display_lengths: Dict[Value, int] = {}
         self._stores_by_class: Dict[str, Dict[str, List[Tuple[str, Expr]]]] = {}
         # Instance fields waiting for a class attribute that nothing has stored yet.
         self._class_field_waiters: Dict[Tuple[str, str], List[int]] = {}
@@ -1345,7 +1345,7 @@ class Flow:
             self._add(site.result, (rows,))
             self._add(self._container(rows, "elem"), (row,))
             first = 1 if name == "enumerate" else 0
-            self._tuple_lengths[row] = first + len(site.args)
+            self._display_lengths[row] = first + len(site.args)
             for position, (_, node) in enumerate(site.args[:1] if first else site.args):
                 self._edge(self._elements(site.ctx, node),
                            self._container(row, "idx", position + first))
@@ -1390,8 +1390,8 @@ class Flow:
             else:
                 self._edge(value, self._container(container, "idx", position))
                 self._edge(value, self._container(container, "all"))
-        if expr.kind == "tuple" and not starred:
-            self._tuple_lengths[container] = len(expr.items)
+        if not starred and expr.kind in ("tuple", "list"):
+            self._display_lengths[container] = len(expr.items)
 
     def _dict_display(self, ctx: Ctx, expr: DictLit, node: int) -> None:
         container = ("dict", ctx, expr.site)
@@ -1431,12 +1431,15 @@ class Flow:
     def _subscript(self, ctx: Ctx, expr: Subscript, node: int) -> None:
         literal = None if expr.is_slice else _literal_key(expr.index)
 
+        bounds = expr.index.value if expr.is_slice and isinstance(expr.index, Lit) \
+            and expr.index.kind == "slice" else None
+
         def read(values):
             for value in values:
                 kind = value[0]
                 if expr.is_slice:
                     if kind == "seq":
-                        self._add(node, (value,))
+                        self._add(node, (self._sliced(value, bounds, node),))
                     continue
                 if kind in ("seq", "dict"):
                     self._edge(self._container(value, "elem"), node)
@@ -1444,7 +1447,7 @@ class Flow:
                         self._edge(self._container(value, "all"), node)
                         continue
                     key = literal
-                    length = self._tuple_lengths.get(value)
+                    length = self._display_lengths.get(value)
                     if isinstance(key, int) and key < 0 and length is not None:
                         key += length
                     self._edge(self._container(value, "idx", key), node)
@@ -1461,6 +1464,24 @@ class Flow:
                         self._edge(self._node(("ret", (getter, value[1])))[0], node)
                         self._implicit(ctx, node, (getter, value[1]))
         self._watch(self.expr(ctx, expr.base), read)
+
+    def _sliced(self, container: Value, bounds, node: int) -> Value:
+        """container[lower:upper]: for a display of known length sliced by literal
+        bounds, a container of its own whose elements keep their positions; else the
+        same container (its elements, wherever they are)."""
+        length = self._display_lengths.get(container)
+        if bounds is None or length is None:
+            return container
+        lower, upper = slice(*bounds).indices(length)[:2]
+        part = ("seq", container[1], container[2], ("slice", node))
+        for position in range(max(0, upper - lower)):
+            self._edge(self._container(container, "idx", lower + position),
+                       self._container(part, "idx", position))
+            self._edge(self._container(container, "idx", lower + position),
+                       self._container(part, "all"))
+        self._edge(self._container(container, "elem"), self._container(part, "elem"))
+        self._display_lengths[part] = max(0, upper - lower)
+        return part
 
     def _mapping_values(self, node: int) -> int:
         """The values of the mappings node holds (`**kwargs`, `dict.update(other)`)."""
