@@ -176,6 +176,10 @@ def _positioned(settings: AnalysisSettings, root: Path, modules: List[ModuleFact
         # walk them all again (measured on Django: the whole program took 2x longer).
         with _paused_gc():
             result, shown = call_on_large_stack(lambda: compute(settings, root, modules))
+            # What the analysis built lives until the scan ends: spare it the full
+            # collection that turning the collector back on would start (0.2 s on
+            # Django after a one-file edit).
+            gc.freeze()
         unpositioned = {m.path for m in modules if not m.positioned} & shown - tried
         if not unpositioned:
             return result

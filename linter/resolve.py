@@ -60,6 +60,7 @@ class Resolver:
         # (line, target); the ordering counts them where they were stored (see above).
         self.deferred_calls: Dict[Ctx, List[Tuple[int, Ctx]]] = {}
         self._properties: Dict[str, bool] = {}
+        self._implicit_parts: Dict[int, tuple] = {}
         self._fields_known: Dict[Tuple[str, str], bool] = {}
 
     def class_ref(self, module: ModuleFacts, expr: Expr):
@@ -420,26 +421,43 @@ class Resolver:
     def _implicit_calls(self, ctx: Ctx, node, edges) -> List:
         """Calls an event makes without writing them: iterating a project iterator
         (__iter__, __next__), entering a `with` (__enter__), reading a property."""
+        parts = self._implicit_parts.get(id(node))
+        if parts is None:
+            parts = self._implicit_parts[id(node)] = self._parts_calling(node)
+        if not parts:
+            return []
         flow = self.flow
         implicit = flow.implicit
-        owners = self.index.method_owners
         targets: Set[Ctx] = set()
-        for expr in _node_exprs(node):
-            for part in _subexpressions(expr):
-                kind = type(part)
-                if kind is Attr:
-                    if part.attr in owners and self._is_property_name(part.attr):
-                        targets.update(self._property(ctx, part))
-                elif implicit and kind in (Iter, Enter, Subscript):
-                    # Iterating records its calls on what is iterated (see _elements).
-                    found = flow.expr_node(ctx, part.base if kind is Iter else part)
-                    if found is not None and found in implicit:
-                        targets |= implicit[found]
+        for part in parts:
+            if type(part) is Attr:
+                targets.update(self._property(ctx, part))
+            elif implicit:
+                # Iterating records its calls on what is iterated (see _elements).
+                found = flow.expr_node(ctx, part.base if type(part) is Iter else part)
+                if found is not None and found in implicit:
+                    targets |= implicit[found]
         if not targets:
             return []
         ordered = sorted(targets, key=_ctx_key)
         edges.extend((t, False) for t in ordered)
         return [RCall(tuple(ordered), getattr(node, "line", 0))]
+
+    def _parts_calling(self, node) -> tuple:
+        """The parts of an event's expressions that may call without a call written:
+        attributes named like a property, iterations, `with` targets, subscripts. (Per
+        event, whatever context runs it; the event object lives as long as its body.)"""
+        owners = self.index.method_owners
+        parts = []
+        for expr in _node_exprs(node):
+            for part in _subexpressions(expr):
+                kind = type(part)
+                if kind is Attr:
+                    if part.attr in owners and self._is_property_name(part.attr):
+                        parts.append(part)
+                elif kind is Iter or kind is Enter or kind is Subscript:
+                    parts.append(part)
+        return tuple(parts)
 
     def _is_property_name(self, name: str) -> bool:
         """Is some method of the project by this name a property? (Only reading such an

@@ -352,9 +352,14 @@ class Flow:
             elif kind is Store:
                 self._store(ctx, node.target, node.value)
             elif kind is Bind:
-                value = self.expr(ctx, node.value)
+                # A local's value enters the graph when something reads the local (see
+                # _var); a `global` one feeds the module's global now, and one that
+                # iterates or enters a `with` may call now.
                 if node.name in function.global_names:
+                    value = self.expr(ctx, node.value)
                     self._edge(value, self._global(self.index.module_of(fid).name, node.name))
+                elif type(node.value) in _CALLING_VALUES:
+                    self.expr(ctx, node.value)
             elif kind is SetItem:
                 self._set_item(ctx, node.base, node.index, node.value)
             elif kind is AwaitValue:
@@ -1628,6 +1633,11 @@ class Flow:
                 self._edge(self._node(("ret", enter))[0], node)
             elif kind in ("extinst", "extern", "seq", "dict"):
                 self._add(node, (value,))
+
+
+# Bound values whose evaluation may call project code without a call event of its own
+# (the iteration protocol, `with`, a subscript's __getitem__, a decorator).
+_CALLING_VALUES = (Iter, Enter, Subscript, Decorated, Await)
 
 
 def _mentions(expr: Expr, names, depth: int = 0) -> bool:
