@@ -23,6 +23,7 @@ from nilcheck.linter.config import (
 from nilcheck.linter.discovery import discover_files, relpath
 from nilcheck.linter.fileio import read_source_lines
 from nilcheck.linter.ftypes import AnalysisSettings, ConfigError, Finding, ScanResult
+from nilcheck.linter.pyversion import python_target
 from nilcheck.linter.suppression import (
     Suppression,
     matching_suppression,
@@ -89,6 +90,7 @@ def scan(
         project_scripts=config.project_scripts,
         jobs=jobs if jobs else (os.cpu_count() or 1),
         use_cache=use_cache,
+        python_target=python_target(config.requires_python),
     )
     analysed = engine.analyze(settings, progress=progress)
 

@@ -32,7 +32,8 @@ from nilcheck.linter.facts import extract
 from nilcheck.linter.ftypes import FileError
 from nilcheck.linter.ir import ModuleFacts
 from nilcheck.linter.stack import call_on_large_stack
-from nilcheck.linter.syntax import PythonTarget, python_target, version_problem
+from nilcheck.linter.pyversion import PythonTarget, python_target
+from nilcheck.linter.syntax import version_problem
 
 ParseResult = Union[ModuleFacts, FileError]
 T = TypeVar("T")
