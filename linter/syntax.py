@@ -381,7 +381,8 @@ def _gated_syntax(tree: ast.AST, text: str, gated: Sequence[str] | set,
                 add((node.lineno, "a `match` statement", (3, 10)))
         elif try_star and isinstance(node, try_star):
             if "except-star" in gated:
-                add((node.lineno, "`except*`", (3, 11)))
+                handlers = node.handlers  # type: ignore[attr-defined]
+                add((handlers[0].lineno if handlers else node.lineno, "`except*`", (3, 11)))
         elif type_alias and isinstance(node, type_alias):
             if typed:
                 add((node.lineno, "a `type` statement (PEP 695)", (3, 12)))
