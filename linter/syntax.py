@@ -30,16 +30,22 @@ Why not simply `ast.parse(feature_version=)`: it is best effort, and measured, i
 most of the gated syntax above (starred items anywhere, relaxed decorators, walrus in
 subscripts, and on 3.12+ every f-string rule and parenthesized context managers), and
 on 3.11 and 3.12 it rejects valid 3.8 code (`with (lock):`, `with (a, b):`). And it cannot
-speak for a version newer than the interpreter running it. So the verdict is CPython's
-own parser (the running one) for what no target accepts, and for version-gated syntax a
-walk of its AST looking for the constructs above, with their exact first versions.
+speak for a version newer than the interpreter running it. So the verdict is the running
+CPython's own parser for what it rejects; for version-gated syntax it accepts, a walk of
+its AST looking for the constructs above, with their exact first versions; and for
+f-strings, a port of 3.11's f-string scanner (a 3.12+ interpreter reads them the new way).
+Checked against real CPython 3.8-3.13 on 13,087 files (their six standard libraries and
+Django's sdist), each file for targets 3.8-3.13, running on 3.11, 3.12 and 3.13: no false
+errors, and nothing missed but one file CPython 3.12.1 itself fails on (not a
+SyntaxError).
 
 Why a prefilter: parsing every file again with CPython costs ~12% of libcst's parse
 (Django: 1.2 s next to ~10 s), too much for a check that almost never fires. Each
 construct above has a cheap text trigger over the file's code with strings and comments
 taken out (parsing.py computes it anyway for its nesting check); only a file that trips
 a trigger of a construct the target lacks is parsed with CPython. Measured on Django
-(883 files, target 3.10): the triggers cost ~?? ms, and ?? files are parsed again.
+(883 files, target 3.10, CPython 3.11): the whole check took 73-78 ms (triggers ~40 ms,
+the f-string pre-check ~32 ms, one file parsed again), under 1% of libcst's parse.
 
 The running interpreter sets the limits: for a target newer than itself, it checks only
 what it can tell apart. A file that trips a trigger of syntax newer than the running
