@@ -23,6 +23,7 @@ from nilcheck.linter.config import (
 from nilcheck.linter.discovery import discover_files, relpath
 from nilcheck.linter.fileio import read_source_lines
 from nilcheck.linter.ftypes import AnalysisSettings, ConfigError, Finding, ScanResult
+from nilcheck.linter.pyversion import python_target
 from nilcheck.linter.suppression import (
     Suppression,
     matching_suppression,
@@ -133,6 +134,7 @@ def _settings(root: Path, config, entry: Sequence[str], jobs: Optional[int], use
         project_scripts=config.project_scripts,
         jobs=jobs if jobs else (os.cpu_count() or 1),
         use_cache=use_cache,
+        python_target=python_target(config.requires_python),
     )
     return settings, files, discovery_errors
 

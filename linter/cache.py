@@ -9,8 +9,10 @@ beside them. Nothing is written anywhere else under the root: a cache directory 
 pack) that is a symlink is refused, never followed.
 
 Entry key: sha256 of the file's bytes, its module name, package flag and relative path
-(the facts embed them), the cache schema version, the nilcheck and libcst versions, the
-Python implementation and minor version, and a digest of nilcheck's own engine source.
+(the facts embed them), the Python version it is checked against (requires-python: a
+file's syntax errors depend on it), the cache schema version, the nilcheck and libcst
+versions, the Python implementation and minor version, and a digest of nilcheck's own
+engine source.
 The code digest makes a checkout whose parsing or fact extraction was edited miss,
 instead of reusing facts the old code produced under the same version number.
 
@@ -142,9 +144,11 @@ class FactsCache:
             return None
 
     def entry_key(self, relative: str, module_name: str, is_package: bool,
-                  source: bytes) -> bytes:
+                  source: bytes, target: str = "") -> bytes:
+        """target: the Python version the file is checked against (engine._target_key),
+        so that changing requires-python checks every file again."""
         digest = hashlib.sha256(self._fingerprint)
-        for part in (relative, module_name, "package" if is_package else "module"):
+        for part in (relative, module_name, "package" if is_package else "module", target):
             encoded = part.encode("utf-8", "surrogateescape")
             digest.update(len(encoded).to_bytes(8, "big"))
             digest.update(encoded)

@@ -47,6 +47,9 @@ class Config:
     ignore: Tuple[str, ...] = ()
     baseline: Optional[Path] = None  # absolute; relative values are taken from the root
     project_scripts: Tuple[str, ...] = ()  # "module:qual" of [project.scripts]/gui-scripts
+    # [project] requires-python as written (any type: syntax.python_target reads it and
+    # falls back to the running interpreter, never an error); None when absent.
+    requires_python: Optional[object] = None
 
 
 def find_project_root(paths: Sequence[os.PathLike] | Sequence[str]) -> Path:
@@ -97,6 +100,7 @@ def load_config(root: Path) -> Config:
         ignore=values.get("ignore", ()),
         baseline=(Path(root) / baseline) if baseline else None,
         project_scripts=_project_scripts(document),
+        requires_python=_requires_python(document),
     )
 
 
@@ -187,6 +191,11 @@ def _project_scripts(document: Dict[str, Any]) -> Tuple[str, ...]:
             if entry_point_problem(target) is None:
                 targets.add(target)
     return tuple(sorted(targets))
+
+
+def _requires_python(document: Dict[str, Any]) -> Optional[object]:
+    project = document.get("project")
+    return project.get("requires-python") if isinstance(project, dict) else None
 
 
 def _did_you_mean(key: str) -> str:

@@ -26,6 +26,7 @@ from nilcheck.linter.stack import call_on_large_stack
 if TYPE_CHECKING:
     from nilcheck.linter.ir import ModuleFacts
     from nilcheck.linter.program import Program
+    from nilcheck.linter.pyversion import PythonTarget
 
 T = TypeVar("T")
 
@@ -67,7 +68,8 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
     pool = _pool_for_edits(settings, cache) if cache is not None else None
     with _paused_gc():
         sources, unreadable = read_sources(root, settings.files)
-    keys = {relative: cache.entry_key(relative, name, is_package, source)
+    target = settings.python_target
+    keys = {relative: cache.entry_key(relative, name, is_package, source, _target_key(target))
             for relative, (_, source, name, is_package) in sources.items()} if cache else {}
     outcome_key = _outcome_key(cache, settings, keys) if cache and not unreadable else None
     outcome = cache.lookup_outcome(outcome_key) if outcome_key else None
@@ -75,7 +77,8 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
         if outcome is None:
             # While workers parse, import the whole-program stages.
             modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys,
-                                         progress, meanwhile=_program, pool=pool)
+                                         progress, meanwhile=_program, pool=pool,
+                                         target=target)
             pool = None  # load_facts parsed with it or let it go
             if cache is not None:
                 cache.save_facts_in_background()  # while the analysis runs
@@ -107,11 +110,13 @@ def on_program(settings: AnalysisSettings, compute: Callable[["Program"], Tuple[
     try:
         with _paused_gc():
             sources, unreadable = read_sources(root, settings.files)
-        keys = {relative: cache.entry_key(relative, name, is_package, source)
+        target = settings.python_target
+        keys = {relative: cache.entry_key(relative, name, is_package, source,
+                                          _target_key(target))
                 for relative, (_, source, name, is_package) in sources.items()} \
             if cache else {}
         modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys,
-                                     progress, meanwhile=_program)
+                                     progress, meanwhile=_program, target=target)
         if cache is not None:
             cache.save_facts_in_background()
 
@@ -186,7 +191,7 @@ def _positioned(settings: AnalysisSettings, root: Path, modules: List[ModuleFact
         tried |= unpositioned
         for position, module in enumerate(modules):
             if module.path in unpositioned:
-                result = _parse_job(sources[module.path], positioned=True)
+                result = _parse_job(sources[module.path], True, settings.python_target)
                 if not isinstance(result, FileError):  # the same bytes parsed before: it is
                     modules[position] = result
                     if cache is not None:  # positioned facts serve both needs
@@ -235,13 +240,15 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
                cache: Optional[FactsCache], keys: Dict[str, bytes],
                progress: Optional[Progress] = None,
                meanwhile: Callable[[], object] = lambda: None, pool=None,
+               target: Optional["PythonTarget"] = None,
                ) -> Tuple[List[ModuleFacts], List[FileError]]:
     """The facts of every file and the errors, in path order: from the cache when the
     file's bytes (and nilcheck) are unchanged, else parsed without positions. Parsing
     goes to worker processes when there are enough files to parse, or enough cached
     facts to load here meanwhile (after an edit to one file, the worker imports libcst
     and parses while this process loads the rest and calls meanwhile()). pool, when given,
-    is a pool of jobs - 1 workers started earlier (_start_pool): it is used or let go."""
+    is a pool of jobs - 1 workers started earlier (_start_pool): it is used or let go.
+    target: the Python version files must be valid for (None: the running one's)."""
     results: Dict[str, Result] = dict(unreadable)
     total = len(sources) + len(unreadable)
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -278,12 +285,13 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
                 # workers fork, they inherit it instead of importing it again (30 ms on
                 # the path of a scan after a one-file edit).
                 from nilcheck.linter import ir  # noqa: F401
-            _parse_in_workers(in_workers, jobs, finished, meanwhile=load_cached, pool=pool)
+            _parse_in_workers(in_workers, jobs, finished, meanwhile=load_cached, pool=pool,
+                              target=target)
         else:
             if pool is not None:  # nothing to parse after all
                 _let_go(pool)
             load_cached()
-        call_on_large_stack(lambda: _parse_here(pending, finished))
+        call_on_large_stack(lambda: _parse_here(pending, finished, target))
         # The facts are immutable and live until the scan ends: keep the collector from
         # walking their millions of objects again during the analysis (measured on a
         # warm Django scan: the first collections after parsing took 0.84 s, then 0.03 s).
@@ -294,11 +302,12 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
     return modules, errors
 
 
-def _parse_here(pending: List[Job], finished: Callable[..., None]) -> None:
+def _parse_here(pending: List[Job], finished: Callable[..., None],
+                target: Optional["PythonTarget"] = None) -> None:
     """Parse in this process, on one large stack for all the files (see stack.py)."""
     unswept = 0
     for job in pending:
-        finished(job[0], _parse_job(job))
+        finished(job[0], _parse_job(job, False, target))
         unswept += len(job[1])
         if unswept >= _SWEEP_EVERY_BYTES:
             gc.collect(0)  # bounds the cycles a huge project leaves while paused
@@ -346,7 +355,8 @@ def _warm_up() -> None:
 
 
 def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., None],
-                      meanwhile: Callable[[], None] = lambda: None, pool=None) -> None:
+                      meanwhile: Callable[[], None] = lambda: None, pool=None,
+                      target: Optional["PythonTarget"] = None) -> None:
     """Parse with jobs - 1 worker processes and this one. The batches are queued biggest
     files first, so that no one is left with a long file at the end; small files travel
     in batches to save round trips. The workers are fed from the queue (two batches
@@ -389,14 +399,14 @@ def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., Non
 
             def top_up() -> None:
                 while queue and len(in_flight) < in_flight_limit:
-                    in_flight.add(pool.submit(_parse_chunk, queue.pop()))
+                    in_flight.add(pool.submit(_parse_chunk, queue.pop(), target))
 
             top_up()
             waiting.pop()()
             while in_flight:
                 if helping and queue:
                     chunk = queue.pop()
-                    call_on_large_stack(lambda: _parse_here(chunk, finished))
+                    call_on_large_stack(lambda: _parse_here(chunk, finished, target))
                     for job in chunk:
                         remaining.pop(job[0], None)
                     done = {future for future in in_flight if future.done()}
@@ -411,7 +421,7 @@ def _parse_in_workers(pending: List[Job], jobs: int, finished: Callable[..., Non
     if waiting:
         waiting.pop()()
     for job in remaining.values():
-        finished(job[0], _parse_job(job))
+        finished(job[0], _parse_job(job, False, target))
 
 
 def _balanced_chunks(pending: List[Job], jobs: int) -> List[List[Job]]:
@@ -438,7 +448,8 @@ def _balanced_chunks(pending: List[Job], jobs: int) -> List[List[Job]]:
     return chunks
 
 
-def _parse_chunk(chunk: List[Job]) -> List[Tuple[str, Optional[bytes]]]:
+def _parse_chunk(chunk: List[Job], target: Optional["PythonTarget"] = None
+                 ) -> List[Tuple[str, Optional[bytes]]]:
     """Runs in a worker. Results go back pickled by hand: the parent unpickles each once
     and the cache stores the same bytes, instead of pickling every result again."""
     parsed: List[Tuple[str, Optional[bytes]]] = []
@@ -446,7 +457,7 @@ def _parse_chunk(chunk: List[Job]) -> List[Tuple[str, Optional[bytes]]]:
     def parse_all() -> None:
         for job in chunk:
             try:
-                pickled: Optional[bytes] = pickle.dumps(_parse_job(job),
+                pickled: Optional[bytes] = pickle.dumps(_parse_job(job, False, target),
                                                         protocol=pickle.HIGHEST_PROTOCOL)
             except Exception:  # noqa: BLE001 - e.g. facts nested too deep to pickle
                 pickled = None  # the parent parses this file itself
@@ -457,9 +468,16 @@ def _parse_chunk(chunk: List[Job]) -> List[Tuple[str, Optional[bytes]]]:
     return parsed
 
 
-def _parse_job(job: Job, positioned: bool = False) -> Result:
+def _parse_job(job: Job, positioned: bool = False,
+               target: Optional["PythonTarget"] = None) -> Result:
     relative, source, name, is_package = job
-    return _parsing().parse_source(source, relative, name, is_package, positioned)
+    return _parsing().parse_source(source, relative, name, is_package, positioned, target)
+
+
+def _target_key(target: Optional["PythonTarget"]) -> str:
+    """What of the target version a file's facts depend on: its errors name the version
+    and where it came from."""
+    return "" if target is None else f"{target.version} {target.reason}"
 
 
 # The per-file stage needs libcst and the whole-program one networkx: 0.35 s of imports

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
+
+if TYPE_CHECKING:
+    from nilcheck.linter.pyversion import PythonTarget
 
 
 class ConfigError(Exception):
@@ -93,6 +96,9 @@ class AnalysisSettings:
     project_scripts: Tuple[str, ...] = ()  # [project.scripts]/[project.gui-scripts] targets
     jobs: int = 1
     use_cache: bool = False
+    # The Python version files must be valid for (requires-python); None: the running
+    # interpreter's.
+    python_target: Optional["PythonTarget"] = None
 
 
 @dataclass

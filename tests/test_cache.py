@@ -65,9 +65,9 @@ def parses(monkeypatch):
     seen = Parses()
     original = parsing.parse_source
 
-    def counting(source, relative, name, is_package, positioned=True):
+    def counting(source, relative, name, is_package, positioned=True, target=None):
         (seen.positioned if positioned else seen).append(relative)
-        return original(source, relative, name, is_package, positioned)
+        return original(source, relative, name, is_package, positioned, target)
 
     monkeypatch.setattr(parsing, "parse_source", counting)
     return seen
@@ -150,9 +150,9 @@ def test_pool_threads_get_quick_handoffs_only_while_this_process_parses(project,
     seen = []
     original = engine._parse_job
 
-    def spy(job, positioned=False):
+    def spy(job, positioned=False, target=None):
         seen.append((positioned, sys.getswitchinterval()))
-        return original(job, positioned)
+        return original(job, positioned, target)
 
     monkeypatch.setattr(engine, "_parse_job", spy)
     default = sys.getswitchinterval()
@@ -467,7 +467,8 @@ def test_findings_identical_when_every_file_is_positioned_up_front(monkeypatch):
     lazy = {case.name: run(case, use_cache=False) for case in cases}
     original = engine._parse_job
     monkeypatch.setattr(engine, "_parse_job",
-                        lambda job, positioned=True: original(job, positioned=True))
+                        lambda job, positioned=True, target=None:
+                        original(job, True, target))
     eager = {case.name: run(case, use_cache=False) for case in cases}
     assert sum(len(findings) for findings, _ in eager.values()) > 60
     assert lazy == eager
