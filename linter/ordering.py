@@ -151,12 +151,29 @@ class Summary:
     flag_states: Dict[str, FrozenSet[str]] = field(default_factory=dict)
 
 
+# A field in a state is set (not None); a flag field that may hold a false value (it was
+# assigned False, 0, "" or an empty container on some path) carries this mark as well,
+# so that reading it as a passed guard (`if self.ready:` ... elsewhere) is not assumed.
+FALSE_MARK = ":false"
+
+
 def _meet(a: FrozenSet[str], b: FrozenSet[str]) -> FrozenSet[str]:
+    """What holds on both paths: the fields both set; a flag may be false if it may be
+    on either."""
     if a is TOP:
         return b
     if b is TOP:
         return a
-    return a & b
+    common = a & b
+    marks = [x for x in a ^ b if x.endswith(FALSE_MARK)]
+    return common.union(marks) if marks else common
+
+
+def _truthy(state, fields):
+    """state where fields are known set to a true value (a guard checked them)."""
+    if state is TOP:
+        return state
+    return (state | fields) - {field + FALSE_MARK for field in fields}
 
 
 class _Walker:
@@ -186,22 +203,27 @@ class _Walker:
                         node.on_self or not self.construction_only(node.field, node.receiver)):
                     self.expose((node.field, node.receiver, self.ctx[0], node.line, node.column),
                                 (Hop("read", self.ctx[0], node.line, self.ctx[0], node.on_self),),
-                                frozenset(self.flags & state))
+                                self._true_flags(state))
             elif isinstance(node, RGen):
                 if node.assignment and node.truthy and node.field in self.flags:
                     seen = self.flag_states.get(node.field)
                     here = frozenset(state) if state is not TOP else frozenset(self.flags)
                     here |= self._set_later(nodes[position + 1:])
                     self.flag_states[node.field] = here if seen is None else seen & here
-                state = state | {node.field}
+                if state is not TOP:
+                    mark = node.field + FALSE_MARK
+                    state = (state | {node.field, mark}) if not node.truthy \
+                        else (state | {node.field}) - {mark}
             elif isinstance(node, RKill):
-                state = state - {node.field}
+                if state is not TOP:
+                    state = state - {node.field, node.field + FALSE_MARK}
                 self.kill.add(node.field)
             elif isinstance(node, RCall):
                 state = self.call(node, state, protected)
             elif isinstance(node, RIf):
-                body = self.block(node.body, state | node.true_fields, protected, jumps)
-                orelse = self.block(node.orelse, state | node.false_fields, protected, jumps)
+                body = self.block(node.body, _truthy(state, node.true_fields), protected, jumps)
+                orelse = self.block(node.orelse, _truthy(state, node.false_fields), protected,
+                                    jumps)
                 state = _join(body, orelse)
             elif isinstance(node, RLoop):
                 state = self.loop(node, state, protected, jumps)
@@ -213,6 +235,13 @@ class _Walker:
             if state is None:
                 return None
         return state
+
+    def _true_flags(self, state) -> FrozenSet[str]:
+        """The flag fields known true in state: checked by a guard, or last assigned a
+        true value (not False, 0 or an empty container) on every path."""
+        if state is TOP:
+            return frozenset()
+        return frozenset(flag for flag in self.flags & state if flag + FALSE_MARK not in state)
 
     def _set_later(self, rest: Sequence) -> FrozenSet[str]:
         """Fields the rest of a straight-line block certainly sets: the fields a flag is
@@ -247,7 +276,7 @@ class _Walker:
             # A None dereference inside a try that catches AttributeError is handled,
             # unless it happens on another thread: then the handler is not on its stack.
             if not protected or node.spawn:
-                checked = frozenset(self.flags & state)
+                checked = self._true_flags(state)
                 only = None if node.on_self else self.construction_only
                 for key, (trace, guards) in summary.exposed.items():
                     if key[0] not in state and (only is None or not only(key[0], key[1])):
@@ -260,7 +289,12 @@ class _Walker:
         if not returning:
             return None  # no callee returns: the rest of this path never runs
         self.kill |= kill
-        return (state - kill) | gen
+        if gen is TOP or state is TOP:
+            return (state - kill) | gen
+        # A flag the callees set true is no longer false; one they may set false is.
+        cleared = {field + FALSE_MARK for field in gen if not field.endswith(FALSE_MARK)
+                   and field + FALSE_MARK not in gen}
+        return ((state - kill) - cleared) | gen
 
     def loop(self, node: RLoop, state, protected: bool, jumps):
         inner: Dict[str, list] = {}
@@ -270,13 +304,13 @@ class _Walker:
         if node.infinite:
             after = None
             for broke in inner.get("break", []):
-                after = broke if after is None else after & broke
+                after = broke if after is None else _meet(after, broke)
             return after
         # A for loop's body runs at least once; a while loop's maybe never.
         after = None if node.runs_once else state
         for other in [end] + inner.get("continue", []) + inner.get("break", []):
             if other is not None:
-                after = other if after is None else after & other
+                after = other if after is None else _meet(after, other)
         if after is None:
             return None
         after = after | node.exit_fields
@@ -315,11 +349,12 @@ def _exits(node) -> bool:
 
 
 def _join(a, b):
+    """The state after two paths meet; None stands for a path that does not get here."""
     if a is None:
         return b
     if b is None:
         return a
-    return a & b
+    return _meet(a, b)
 
 
 def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary],
