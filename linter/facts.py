@@ -16,7 +16,8 @@ from nilcheck.linter.ir import (
     Attr, Await, AwaitValue, Bind, Block, Call, CallExpr, ClassAttr, ClassFacts, Comp,
     Declared, Decorated, DictLit, Either, Enter, Exit, Expr, FalsyConst, FunctionFacts, If,
     ImportFacts, Iter, Lit, LocalClass, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Opaque,
-    Param, Read, Seq, SetItem, Starred, Store, Subscript, Super, Try, dotted, walk_nodes,
+    Param, Read, Seq, SetItem, Snapshot, Starred, Store, Subscript, Super, Try, AliasGuard,
+    dotted, walk_nodes,
 )
 from nilcheck.linter.positions import start_positions
 
@@ -71,6 +72,7 @@ class _Scope:
         # version each name's uses see at this point (see ModuleConverter.bind_name).
         self.versions: Dict[str, int] = {}
         self.current: Dict[str, str] = {}
+        self.alias_labels: Dict[str, str] = {}  # alias name -> the version it is
 
     def display_site(self) -> int:
         self.displays += 1
@@ -408,12 +410,6 @@ class ModuleConverter:
             line, column = self.pos(target)
             stored = self.attr(base, target.attr.value)
             out.append(Store(stored, value, line, column))
-            aliases = self.scope.aliases
-            if stored in aliases.values():
-                # `c = self.x; self.x = None; c()`: c keeps the value it was given, which
-                # is no longer the attribute's; what c holds is not read from self.x.
-                self.scope.aliases = {name: alias for name, alias in aliases.items()
-                                      if alias != stored}
         elif type(target) in (cst.Tuple, cst.List):
             elements = target.elements
             star = next((i for i, e in enumerate(elements) if type(e) is cst.StarredElement),
@@ -464,7 +460,16 @@ class ModuleConverter:
         scope.bound.add(name)
         label = scope.new_version(name)
         scope.current[name] = label
+        if name in scope.aliases:
+            scope.alias_labels[name] = label
+            out.append(Snapshot(label, value, line))
         out.append(Bind(label, value, line))
+
+    def _alias_of(self, node) -> str:
+        """The version of the alias a dereferenced expression is written as, if any."""
+        if type(node) is cst.Name and node.value in self.scope.aliases:
+            return self.scope.alias_labels.get(node.value, "")
+        return ""
 
     def join_versions(self, branches: List[Dict[str, str]], out: List) -> None:
         """After branches: a name each left at its own version now holds one of them (a
@@ -679,7 +684,7 @@ class ModuleConverter:
         """
         value = self._expr(node, out, awaited)
         if deref and isinstance(value, Attr):
-            out.append(Read(value, *self.pos(node)))
+            out.append(Read(value, *self.pos(node), self._alias_of(node)))
         return value
 
     def _expr(self, node, out: List, awaited: bool) -> Expr:
@@ -699,7 +704,7 @@ class ModuleConverter:
         if kind is cst.Attribute:
             base = self.expr(node.value, out)
             if isinstance(base, Attr):
-                out.append(Read(base, *self.pos(node)))
+                out.append(Read(base, *self.pos(node), self._alias_of(node.value)))
             return self.attr(base, node.attr.value)
         if kind is cst.Call:
             return self.call(node, out, awaited)
@@ -873,7 +878,7 @@ class ModuleConverter:
         func = self.expr(node.func, out)
         if isinstance(func, Attr) and not isinstance(func.base, Super):
             # Calling `self.callback()` dereferences the attribute's value.
-            out.append(Read(func, *self.pos(node)))
+            out.append(Read(func, *self.pos(node), self._alias_of(node.func)))
         args: List[Expr] = []
         kwargs: List[Tuple[str, Expr]] = []
         for arg in node.args:
@@ -921,7 +926,7 @@ class ModuleConverter:
             if type(left) is cst.Name and left.value == "None":
                 left, other = other, left
             if type(other) is cst.Name and other.value == "None":
-                subject = self._symbol(left)
+                subject = self._fact(left)
                 if subject is None:
                     return (), ()
                 if type(comparison.operator) in (cst.IsNot, cst.NotEqual):
@@ -932,15 +937,15 @@ class ModuleConverter:
             # Equal or identical to some other value (`self.x is canvas`,
             # `self.level >= 1`): on the true branch the attribute holds a value.
             if type(comparison.operator) in (cst.Is, cst.Equal, cst.GreaterThan, cst.GreaterThanEqual, cst.LessThan, cst.LessThanEqual, cst.In):
-                subjects = tuple(x for x in (self._symbol(test.left), self._symbol(other))
-                                 if isinstance(x, Attr))
+                subjects = tuple(x for x in (self._fact(test.left), self._fact(other))
+                                 if isinstance(x, (Attr, AliasGuard)))
                 return subjects, ()
             return (), ()
         if type(test) is cst.Call:
             name = _dotted_cst(test.func) if type(test.func) in (cst.Name, cst.Attribute) \
                 else None
             if name in ("isinstance", "callable", "bool") and test.args:
-                subject = self._symbol(test.args[0].value)
+                subject = self._fact(test.args[0].value)
                 return ((subject,), ()) if subject is not None else ((), ())
             if name in ("hasattr", "getattr") and len(test.args) >= 2:
                 attr = _string_value(test.args[1].value)
@@ -950,8 +955,18 @@ class ModuleConverter:
             return (), ()
         if type(test) is cst.NamedExpr:
             return self.facts(test.target)
-        subject = self._symbol(test)
+        subject = self._fact(test)
         return ((subject,), ()) if subject is not None else ((), ())
+
+    def _fact(self, node) -> Optional[Expr]:
+        """What a test on node tells of: the attribute it denotes; for an alias of one
+        (`sink = self.sink; if sink:`), the alias's value (AliasGuard) as well."""
+        subject = self._symbol(node)
+        if type(node) is cst.Name and isinstance(subject, Attr):
+            label = self.scope.alias_labels.get(node.value)
+            if label:
+                return AliasGuard(label, subject)
+        return subject
 
     def _symbol(self, node) -> Optional[Expr]:
         """The attribute an expression denotes, without recording events."""

@@ -190,11 +190,23 @@ def is_falsy_literal(expr: "Expr") -> bool:
 
 @dataclass(frozen=True)
 class Read:
-    """The value of `target` (an Attr) is dereferenced at line:column."""
+    """The value of `target` (an Attr) is dereferenced at line:column. alias: the
+    version of the local it was read through (`c = self.x; c.y`), whose Snapshot holds
+    the value it was given; "" for a read of the attribute itself."""
 
     target: Attr
     line: int
     column: int
+    alias: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """`alias = target`: a local takes the attribute's value as it is here."""
+
+    alias: str
+    target: Attr
+    line: int
 
 
 @dataclass(frozen=True)
@@ -255,6 +267,15 @@ class Bind:
 
 
 @dataclass(frozen=True)
+class AliasGuard:
+    """A guard fact about an alias (`sink = self.sink; if sink:`): its value, taken from
+    target, is set in that arm (and, as far as nothing stored since, target's too)."""
+
+    alias: str
+    target: Attr
+
+
+@dataclass(frozen=True)
 class If:
     """A branch. The *_facts name expressions known to be set (not None) in that arm."""
 
@@ -294,7 +315,7 @@ class Exit:
     kind: str  # "return" | "raise" | "break" | "continue"
 
 
-Node = Union[Read, Call, Store, SetItem, AwaitValue, Bind, If, Loop, Try, Exit]
+Node = Union[Read, Snapshot, Call, Store, SetItem, AwaitValue, Bind, If, Loop, Try, Exit]
 Block = Tuple[Node, ...]
 
 # ---------------------------------------------------------------- declarations

@@ -38,6 +38,15 @@ class RRead:
     line: int
     column: int
     on_self: bool = False  # read through the method's own `self`
+    snapshot: str = ""  # read through a local that took the value earlier (RSnapshot)
+
+
+@dataclass(frozen=True)
+class RSnapshot:
+    """A local takes the value of these fields here (`port = self.port`)."""
+
+    alias: str
+    fields: FrozenSet[str]
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,17 @@ def _meet(a: FrozenSet[str], b: FrozenSet[str]) -> FrozenSet[str]:
     return common.union(marks) if marks else common
 
 
+def snapshot_key(ctx: Ctx, alias: str) -> str:
+    """An alias (a local version that took a field's value) as the state names it: in
+    its function, so that no other frame's facts can match it."""
+    return f"{ctx[0]}|{alias}"
+
+
+def snapshot_fact_key(key: str, field: str) -> str:
+    """The state's fact that the alias named key holds a set value of field."""
+    return f"{key}={field}"
+
+
 def _truthy(state, fields):
     """state where fields are known set to a true value (a guard checked them)."""
     if state is TOP:
@@ -199,11 +219,21 @@ class _Walker:
         """Walk nodes from state; return the fall-through state, or None if none."""
         for position, node in enumerate(nodes):
             if isinstance(node, RRead):
-                if node.field not in state and not protected and (
+                # Read through an alias: was the field set when the alias took it?
+                fact = snapshot_fact_key(node.snapshot, node.field) if node.snapshot \
+                    else node.field
+                if fact not in state and not protected and (
                         node.on_self or not self.construction_only(node.field, node.receiver)):
                     self.expose((node.field, node.receiver, self.ctx[0], node.line, node.column),
                                 (Hop("read", self.ctx[0], node.line, self.ctx[0], node.on_self),),
                                 self._true_flags(state))
+                if not protected and state is not TOP:
+                    # Dereferenced: from here on it is not None (or this path ended).
+                    state = state | {fact}
+            elif isinstance(node, RSnapshot):
+                if state is not TOP:
+                    state = state | {snapshot_fact_key(node.alias, field)
+                                     for field in node.fields if field in state}
             elif isinstance(node, RGen):
                 if node.assignment and node.truthy and node.field in self.flags:
                     seen = self.flag_states.get(node.field)
@@ -371,6 +401,8 @@ def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary],
     gen = exits[0]
     for state in exits[1:]:
         gen = _meet(gen, state)
+    if gen is not TOP:
+        gen = frozenset(fact for fact in gen if "|" not in fact)  # aliases die with the frame
     kill = frozenset() if gen is TOP else frozenset(walker.kill - gen)
     return Summary(gen=gen if gen is TOP else frozenset(gen), kill=kill,
                    exposed=walker.exposed, flag_states=walker.flag_states)

@@ -24,13 +24,14 @@ from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import (
     Attr, AwaitValue, Bind, Call, CallExpr, Comp, Decorated, DictLit, Either, Enter, Exit,
     Expr, If, Iter, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Read, Seq, SetItem,
-    Starred, Store, Subscript, Super, Try, Await, Declared, dotted, is_falsy_literal,
-    walk_nodes,
+    Snapshot, Starred, Store, Subscript, Super, Try, Await, AliasGuard, Declared, dotted,
+    is_falsy_literal, walk_nodes,
 )
 from nilcheck.linter.models import NO_RETURN, NO_RETURN_ANNOTATIONS
 from nilcheck.linter.names import StaticNames
 from nilcheck.linter.ordering import (
-    Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RTry, ctx_key,
+    Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RSnapshot, RTry, ctx_key,
+    snapshot_fact_key, snapshot_key,
 )
 from nilcheck.linter.valueflow import Flow
 
@@ -165,6 +166,10 @@ class Resolver:
                 out.extend(self._implicit_calls(ctx, node, edges))
             if kind is Read:
                 out.extend(self._read(ctx, node))
+            elif kind is Snapshot:
+                fields = frozenset(field for field, _ in self.fields_of(ctx, node.target))
+                if fields:
+                    out.append(RSnapshot(snapshot_key(ctx, node.alias), fields))
             elif kind is Store:
                 out.extend(self._store(ctx, node, edges))
             elif kind is Call:
@@ -194,7 +199,8 @@ class Resolver:
 
     def _read(self, ctx: Ctx, node: Read) -> List:
         on_self = self._is_self(ctx, node.target.base)
-        return [RRead(field, receiver, node.line, node.column, on_self)
+        key = snapshot_key(ctx, node.alias) if node.alias else ""
+        return [RRead(field, receiver, node.line, node.column, on_self, key)
                 for field, receiver in self.fields_of(ctx, node.target)]
 
     def _self_name(self, fid: str) -> Optional[str]:
@@ -215,11 +221,17 @@ class Resolver:
 
     def _facts(self, ctx: Ctx, facts) -> FrozenSet[str]:
         fields = set()
+        snapshots = set()
         for fact in facts:
-            if isinstance(fact, Attr):
+            if isinstance(fact, AliasGuard):
+                held = [field for field, _ in self.fields_of(ctx, fact.target)]
+                fields.update(held)
+                key = snapshot_key(ctx, fact.alias)
+                snapshots.update(snapshot_fact_key(key, field) for field in held)
+            elif isinstance(fact, Attr):
                 fields.update(field for field, _ in self.fields_of(ctx, fact))
         self.flag_fields.update(fields)
-        return frozenset(fields)
+        return frozenset(fields | snapshots)
 
     def _store(self, ctx: Ctx, node: Store, edges) -> List:
         out: List = []

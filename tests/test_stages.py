@@ -22,7 +22,9 @@ from nilcheck.linter.ir import (
 )
 from nilcheck.linter.parsing import _nesting_problem, _surely_shallow, parse_source
 from nilcheck.linter.positions import provider_positions, start_positions
-from nilcheck.linter.ordering import TOP, RCall, RGen, RIf, RLoop, RRead, RTry, solve, summarize
+from nilcheck.linter.ordering import (
+    TOP, RCall, RGen, RIf, RLoop, RRead, RSnapshot, RTry, solve, summarize,
+)
 from nilcheck.linter.resolve import Resolver
 from nilcheck.linter.stack import call_on_large_stack
 
@@ -208,8 +210,9 @@ def test_facts_record_reads_stores_and_alias_substitution():
     assert init.body == (Store(Attr(Name("self"), "host"), NoneConst(), 4, 9),)
     notify = function(module, "Api.notify")
     reads = [n for n in notify.body if isinstance(n, Read)]
-    # `h.send` is a read of self.host at the line of the dereference.
-    assert Read(Attr(Name("self"), "host"), 8, 9) in reads
+    # `h.send` is a read of self.host at the line of the dereference, through the alias
+    # (whose snapshot holds the value it took).
+    assert Read(Attr(Name("self"), "host"), 8, 9, "h#1") in reads
     # The local is bound in its first version (see facts.ModuleConverter.bind_name).
     assert any(isinstance(n, Bind) and n.name == "h#1" for n in notify.body)
 
@@ -432,7 +435,9 @@ def test_branches_meet_and_spawns_do_not_initialize_for_the_caller():
             RRead("m.C.x", "m.C", 4, 1))
     summary = summarize((F, "m.C"), body, summaries)
     assert list(summary.exposed) == [("m.C.x", "m.C", F, 4, 1)]
-    assert summary.gen == frozenset()
+    # Neither the branch's call nor the spawn sets x for the caller; the dereference
+    # at line 4 proves it (if x were None, that line would have failed).
+    assert summary.gen == frozenset({"m.C.x"})
 
 
 def test_guards_protect_reads_in_callees_and_try_catches():
@@ -442,6 +447,28 @@ def test_guards_protect_reads_in_callees_and_try_catches():
     assert summarize((F, "m.C"), guarded, summaries).exposed == {}
     caught = (RTry((RCall((reader,), 2),), ((),), (), (), True),)
     assert summarize((F, "m.C"), caught, summaries).exposed == {}
+
+
+def test_a_dereference_proves_the_value_and_an_alias_keeps_its_own():
+    body = (RRead("m.C.x", "m.C", 2, 1), RRead("m.C.x", "m.C", 3, 1),
+            RSnapshot("a", frozenset({"m.C.y"})), RGen("m.C.y", 5, True),
+            RRead("m.C.y", "m.C", 6, 1, snapshot="a"), RRead("m.C.y", "m.C", 7, 1, snapshot="a"))
+    summary = summarize((F, "m.C"), body, {})
+    # The first dereference of x only; the alias took y while it was unset (line 6),
+    # whatever was assigned since, and its first dereference proved it (line 7).
+    assert sorted(key[3] for key in summary.exposed) == [2, 6]
+
+
+def test_a_flag_assigned_false_is_not_a_passed_guard():
+    callee = ("m.C.use", "m.C")
+    summaries = {callee: summarize(callee, (RRead("m.C.conn", "m.C", 9, 1),), {})}
+    flags = frozenset({"m.C.ready"})
+    falsy = (RGen("m.C.ready", 1, True, truthy=False), RCall((callee,), 2))
+    truthy = (RGen("m.C.ready", 1, True), RCall((callee,), 2))
+    assert list(summarize((F, "m.C"), falsy, summaries, flags).exposed.values())[0][1] \
+        == frozenset()
+    assert list(summarize((F, "m.C"), truthy, summaries, flags).exposed.values())[0][1] \
+        == frozenset({"m.C.ready"})
 
 
 def test_loops_for_runs_once_while_may_not():
@@ -471,7 +498,7 @@ def test_long_recursive_cycles_expose_every_read():
     for i, ctx in enumerate(ring):
         nxt = ring[(i + 1) % len(ring)]
         graph.add_edge(ctx, nxt)
-        bodies[ctx] = (RRead("m.C.x", "m.C", i + 1, 1), RCall((nxt,), 100 + i))
+        bodies[ctx] = (RRead(f"m.C.x{i}", "m.C", i + 1, 1), RCall((nxt,), 100 + i))
     summaries = {}
     solve(graph, bodies, summaries, ring)
     assert len(summaries[ring[0]].exposed) == 50
