@@ -1017,26 +1017,52 @@ def _literal_int(node) -> Optional[Tuple[Optional[int]]]:
 
 
 def _assigned_names(body) -> set:
-    """Names a block's statements bind (not inside nested functions and classes)."""
+    """Names a block's statements bind (not inside nested functions and classes; not a
+    walrus inside an expression). Walks statements only: libcst's `children` visits."""
     names: set = set()
     stack = [body]
     while stack:
         node = stack.pop()
         kind = type(node)
-        if kind in (cst.FunctionDef, cst.ClassDef):
+        if kind is cst.IndentedBlock:
+            stack.extend(node.body)
+        elif kind is cst.SimpleStatementLine or kind is cst.SimpleStatementSuite:
+            for small in node.body:
+                small_kind = type(small)
+                if small_kind is cst.Assign:
+                    for target in small.targets:
+                        _target_names(target.target, names)
+                elif small_kind is cst.AnnAssign or small_kind is cst.AugAssign:
+                    _target_names(small.target, names)
+        elif kind is cst.FunctionDef or kind is cst.ClassDef:
             names.add(node.name.value)
-            continue
-        if kind in (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp):
-            continue
-        if kind is cst.Name:
-            continue
-        if kind in (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor):
+        elif kind is cst.For:
             _target_names(node.target, names)
-        elif kind is cst.AsName:
-            _target_names(node.name, names)
-        elif kind is cst.NamedExpr:
-            _target_names(node.target, names)
-        stack.extend(node.children)
+            stack.append(node.body)
+            if node.orelse is not None:
+                stack.append(node.orelse)
+        elif kind is cst.While or kind is cst.If:
+            stack.append(node.body)
+            if node.orelse is not None:
+                stack.append(node.orelse)
+        elif kind is cst.Else or kind is cst.Finally:
+            stack.append(node.body)
+        elif kind is cst.With:
+            for item in node.items:
+                if item.asname is not None:
+                    _target_names(item.asname.name, names)
+            stack.append(node.body)
+        elif isinstance(node, (cst.Try, getattr(cst, "TryStar", cst.Try))):
+            stack.append(node.body)
+            for handler in node.handlers:
+                if handler.name is not None:
+                    _target_names(handler.name.name, names)
+                stack.append(handler.body)
+            for part in (node.orelse, node.finalbody):
+                if part is not None:
+                    stack.append(part)
+        elif isinstance(node, getattr(cst, "Match", ())):
+            stack.extend(case.body for case in node.cases)
     return names
 
 
