@@ -116,8 +116,9 @@ class Resolver:
 
     def fields_of(self, ctx: Ctx, target: Attr) -> List[Tuple[str, str]]:
         """(field id, receiver class) pairs an attribute expression may denote."""
-        if target.attr not in self.stored_attrs:
-            return []
+        attr = target.attr
+        if attr not in self.stored_attrs or (attr[:2] == "__" == attr[-2:]):
+            return []  # never assigned; or Python's own (`__dict__`, `__class__`)
         pairs = []
         classes = sorted({base[1] for base in self.evaluate(ctx, target.base)
                           if base[0] in ("inst", "decl")})
@@ -355,6 +356,14 @@ class Resolver:
                 calls.append(target)
         synced = [sorted(site.synced[position], key=ctx_key)
                   for position in sorted(site.synced) if site.synced[position]]
+        if node.awaited:
+            # `await self.conn.read()` where read() is a plain function returning a
+            # coroutine (`return self._read_message(d)`): that coroutine runs here too.
+            made = sorted({value[1] for value in self.flow.node_values(site.result)
+                           if value[0] == "coro" and value[1] not in site.invoked},
+                          key=ctx_key)
+            if made:
+                synced.append(made)
         resolved = bool(site.func is None or self.flow.node_values(site.func))
         spawned = site.spawned
         if not resolved and site.escape_spawned:

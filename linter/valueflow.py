@@ -41,8 +41,8 @@ from typing import Callable, Deque, Dict, FrozenSet, Iterable, List, Optional, S
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import (
     Attr, Await, AwaitValue, Bind, Call, CallExpr, Comp, Declared, Decorated, DictLit,
-    Either, Enter, Expr, If, Iter, Lit, LocalClass, LocalFunc, Loop, Name, Read, Seq,
-    SetItem, Starred, Store, Subscript, Super, walk_nodes,
+    Either, Enter, Expr, If, Iter, Lit, LocalClass, LocalFunc, Loop, Name, NoneConst, Read,
+    Seq, SetItem, Starred, Store, Subscript, Super, walk_nodes,
 )
 from nilcheck.linter.models import (
     CONCURRENT_CALLS, CONCURRENT_REGISTRARS, CONTAINER_METHODS, COROUTINE_RUNNERS,
@@ -66,13 +66,18 @@ _MAX_EXTERNALS = 24
 _EXTERNAL_KINDS = frozenset({"extern", "extinst"})
 # An object from outside the project that nothing names.
 UNKNOWN_EXTERNAL = ("extinst", "?")
+# Outside code that only formats, copies or inspects what it is given (it calls dunder
+# methods at most, never an initializer): handing it an object is no escape.
+_INSPECTING_PREFIXES = ("<builtin>.", "logging.", "warnings.", "pprint.", "json.",
+                        "copy.", "weakref.", "inspect.", "traceback.", "typing.",
+                        "dataclasses.", "reprlib.", "textwrap.")
 
 
 class CallSite:
     """One call in one context, and everything it was found to invoke."""
 
     __slots__ = ("ctx", "expr", "args", "kwargs", "result", "func", "mode", "invoked",
-                 "externals", "spawned", "escape_spawned", "synced", "escaped", "precise",
+                 "externals", "spawned", "escape_spawned", "synced", "escaped", "precise", "made",
                  "spawn_into", "_seen", "_registered")
 
     def __init__(self, ctx: Ctx, expr, args, kwargs, result: int, func: Optional[int],
@@ -96,6 +101,9 @@ class CallSite:
         # Argument nodes written as one particular callable (a def's name, `self.m`,
         # a lambda): a callee may be analysed apart for what these give (see _run).
         self.precise: Set[int] = set()
+        # Argument nodes written as a call (`convert_yielded(self.run())`): the coroutine
+        # object such a call makes is as particular to this site as a callable.
+        self.made: Set[int] = set()
         # For a site standing for outside code that calls what it was given (a thread,
         # a registered callback): the real sites that spawn what this one invokes, each
         # with (concurrent, escaping).
@@ -135,6 +143,8 @@ class Flow:
         # (class, attribute) pairs some store in the analysed code may assign, and for
         # each whether the stores are by the code that has just built the object.
         self.stored_fields: Set[Tuple[str, str]] = set()
+        # The same, for stores of something other than None.
+        self.valued_fields: Set[Tuple[str, str]] = set()
         self._field_store_kinds: Dict[Tuple[str, str], Set[bool]] = {}
         # Callables stored into another module's globals.
         self.patch_values: Set[Value] = set()
@@ -156,6 +166,10 @@ class Flow:
         # Per context, the calls written `await f(...)`: noted before their sites are
         # made, since a runner such as gather() runs coroutines only when awaited.
         self._awaited: Dict[Ctx, Set[CallExpr]] = {}
+        self._escaped: Optional[Tuple[int, FrozenSet[str]]] = None
+        # Classes an object only declared (by an annotation) is used as: such objects
+        # come from code the analysis does not see, with a history it does not know.
+        self.declared_used: Set[str] = set()
 
     # ------------------------------------------------------------ the graph
 
@@ -313,6 +327,60 @@ class Flow:
 
     def field_values(self, cid: str, attr: str) -> FrozenSet[Value]:
         return frozenset(self._pts[self._instance_field(cid, attr)])
+
+    def escaped_classes(self) -> FrozenSet[str]:
+        """Classes whose instances, or the class itself, reach code the analysis does
+        not follow: an argument of a call that resolves to nothing or to a name outside
+        the project, a store into an object from outside the project or of no known
+        kind, `getattr`/`setattr` with a computed name. That code may call any of their
+        methods, or assign their fields, at any time (computed once the flow settled)."""
+        if self._escaped is not None and self._escaped[0] == len(self.sites):
+            return self._escaped[1]
+        found: Set[str] = set()
+        seen: Set[int] = set()
+        for site in self.sites.values():
+            if site.mode == "raise":
+                continue
+            unresolved = site.func is not None and not self._pts[site.func]
+            outside = unresolved or any(
+                not name.startswith(_INSPECTING_PREFIXES) for name in site.externals)
+            if not outside and site.externals and site.args:
+                # getattr(obj, name) with a computed name can reach any method.
+                if {"<builtin>.getattr", "<builtin>.setattr", "<builtin>.delattr",
+                        "<builtin>.vars"} & site.externals and not _literal_name(site):
+                    outside = True
+            if not outside:
+                continue
+            for _, node in site.args:
+                self._classes_held(node, found, seen)
+            for _, node in site.kwargs:
+                self._classes_held(node, found, seen)
+        for _, base, value in self._stores:
+            held = self._pts[base]
+            if not held or any(v[0] in _EXTERNAL_KINDS for v in held):
+                self._classes_held(value, found, seen)
+        result = frozenset(found)
+        self._escaped = (len(self.sites), result)
+        return result
+
+    def _classes_held(self, node: int, found: Set[str], seen: Set[int],
+                      depth: int = 0) -> None:
+        """Classes of the instances (and classes) node holds, and its containers hold
+        (one level down). seen: nodes already looked at, since many arguments share
+        the same large containers."""
+        key = node if depth == 0 else ~node
+        if key in seen:
+            return
+        seen.add(key)
+        for value in self._pts[node]:
+            kind = value[0]
+            if kind in ("inst", "decl", "class"):
+                found.add(value[1])
+            elif depth == 0 and (kind == "seq" or kind == "dict"):
+                for part in ("elem", "all"):
+                    inner = self._ids.get((part, value))
+                    if inner is not None:
+                        self._classes_held(inner, found, seen, 1)
 
     # ------------------------------------------------------------ contexts
 
@@ -633,6 +701,8 @@ class Flow:
             kind = value[0]
             if kind in ("inst", "decl"):
                 cid = value[1]
+                if kind == "decl":
+                    self.declared_used.add(cid)
                 method = index.find_method(cid, attr)
                 if method is not None:
                     self._method(ctx, method, cid, node, on_instance=True)
@@ -771,12 +841,15 @@ class Flow:
         self._stores.append((ctx, base, value))
         attr = target.attr
         by_creator = self._freshly_built(ctx, target.base)
+        real = type(value_expr) is not NoneConst
 
         def stored(values):
             for base_value in values:
                 kind = base_value[0]
                 if kind in ("inst", "decl"):
                     self.stored_fields.add((base_value[1], attr))
+                    if real:
+                        self.valued_fields.add((base_value[1], attr))
                     self._field_store_kinds.setdefault((base_value[1], attr), set()).add(
                         by_creator)
                     self._edge(value, self._instance_field(base_value[1], attr))
@@ -840,6 +913,8 @@ class Flow:
                                     arg_nodes + [(False, n) for _, n in kw_nodes]):
             if self.precise(ctx, value):
                 site.precise.add(node)
+            elif type(value) is CallExpr:
+                site.made.add(node)
         self._watch(func_node, lambda values: self._invoke_all(site, values))
         return site
 
@@ -936,7 +1011,7 @@ class Flow:
         if self.argument_sensitive and len(ctx) == 2 and function.parent is None:
             names = self._higher_order(ctx[0])
             split = next((p for p, how, node in plan if how == "edge" and p.name in names
-                          and node in site.precise), None)
+                          and (node in site.precise or node in site.made)), None)
         if split is None:
             if self.argument_sensitive and len(ctx) == 2 and function.parent is None \
                     and self._transparent(ctx[0]):
@@ -949,9 +1024,11 @@ class Flow:
         base = (site, ctx, function, plan, result, split, node)
         self._unsplit_bases.append(base)
 
+        splits = _splitter(site, node)
+
         def variants(values):
             for value in values:
-                if _splits_on(value):
+                if splits(value):
                     self._call_context(site, ctx + ((split.name, value),), function, plan,
                                        result, split, value)
                 elif ctx not in site.invoked:
@@ -981,8 +1058,9 @@ class Flow:
                 if pinned is not None:
                     self._add(target, (pinned,))
                 else:  # the callables this parameter gets run in variants of their own
-                    self._watch(node, lambda values, target=target: self._add(
-                        target, [v for v in values if not _splits_on(v)]))
+                    splits = _splitter(site, node)
+                    self._watch(node, lambda values, target=target, splits=splits: self._add(
+                        target, [v for v in values if not splits(v)]))
             elif how == "edge":
                 self._edge(node, self._var(ctx, param.name))
             elif how == "elements":
@@ -1115,7 +1193,7 @@ class Flow:
                 kind = type(node)
                 if kind is Call:
                     exprs = (node.func, *node.args, *(v for _, v in node.kwargs))
-                elif kind is Store or kind is SetItem:
+                elif kind is Store or kind is SetItem or kind is AwaitValue:
                     exprs = (node.value,)
                 else:
                     continue
@@ -1659,19 +1737,41 @@ def _mentions(expr: Expr, names, depth: int = 0) -> bool:
     return False
 
 
+def _splitter(site: CallSite, node: int) -> Callable[[Value], bool]:
+    """What the callee is analysed apart for, given the argument node of site: any
+    callable when the argument is a precise one (a name, a lambda, a bound method); only
+    coroutine objects when it is written as a call (`run(self.serve())`), since a
+    factory's returned functions would multiply variants for no ordering gained."""
+    return _splits_on if node in site.precise else _splits_on_coroutine
+
+
+def _splits_on_coroutine(value: Value) -> bool:
+    return value[0] == "coro" and _splits_on(value)
+
+
 def _splits_on(value: Value) -> bool:
-    """Is value a callable that a function given it is analysed apart for? Functions and
-    bound methods; a closure only when the frame it keeps is not itself one made for a
-    closure (which bounds how deep these variants nest)."""
+    """Is value a callable that a function given it is analysed apart for? Functions,
+    bound methods and coroutine objects of a plain context; a closure only when the
+    frame it keeps is not itself one made for a closure (which bounds how deep these
+    variants nest)."""
     kind = value[0]
     if kind == "bound":
         return True
+    if kind == "coro":  # a coroutine object, made by a call written as the argument
+        return len(value[1]) == 2
     if kind != "func":
         return False
     if len(value) <= 3:
         return True
     frame_value = value[3][1]
     return not (frame_value[0] == "func" and len(frame_value) > 3)
+
+
+def _literal_name(site: CallSite) -> bool:
+    """Is the second argument of getattr/setattr-like site a string literal?"""
+    expr = site.expr
+    args = getattr(expr, "args", ())
+    return len(args) > 1 and isinstance(args[1], Lit) and args[1].kind == "str"
 
 
 def _literal_key(expr: Expr):
