@@ -66,6 +66,7 @@ class Analysis:
         self._implications_size = -1
         self._construction_only: Dict[Tuple[str, str], bool] = {}
         self._constructor_fields: Dict[str, FrozenSet[str]] = {}
+        self._lowered: Optional[Tuple[int, FrozenSet[str]]] = None
 
     # ------------------------------------------------------------ graph and summaries
 
@@ -249,9 +250,11 @@ class Analysis:
                 self._initializer(field, tuple(all_roots))
             rule = "NIL001"
             if initializer is None:
-                dead = self._uncalled_initializer(field)
+                # No entry point runs an initializer: a report only when the object's
+                # whole history is known and none of its initializers ever runs.
+                dead = self._uncalled_initializer(field, receiver)
                 if dead is None:
-                    continue  # nothing in the project initializes it: not a late field
+                    continue
                 rule, initializer = "NIL003", (dead, dead[1], None, None)
             hazards.append(Hazard(
                 field=field, receiver=receiver, read_function=function, line=line,
@@ -293,17 +296,19 @@ class Analysis:
                     initializer_call=None, rule="NIL002"))
         return hazards
 
-    def _uncalled_initializer(self, field: str) -> Optional[Tuple[str, int]]:
-        """A method that would initialize field but that nothing in the project ever
-        names, on a class no framework base could call back: (function id, line)."""
-        owner, attr = field.rsplit(".", 1)
+    def _uncalled_initializer(self, field: str, receiver: str) -> Optional[Tuple[str, int]]:
+        """The method that would initialize field, when no path from an entry point runs
+        any such method and the receiver's history is known (see _known_history):
+        (function id, line of its assignment). None when nothing in the project
+        initializes the field (it is not late, just unset) or one of its initializers
+        runs somewhere, even if only on another path (the field is then optional)."""
+        attr = field.rsplit(".", 1)[1]
         index = self.index
-        if not index.plain(owner):
-            return None
-        referenced = self.resolver.referenced_names
+        owner = field.rsplit(".", 1)[0]
+        lowered = self._lowered_functions()
         candidates = []
         for cid in sorted(index.classes):
-            if owner not in index.mro(cid) or not index.plain(cid):
+            if owner not in index.mro(cid):
                 continue
             module, klass = index.classes[cid]
             for name, qualname in klass.methods:
@@ -313,10 +318,41 @@ class Analysis:
                 line = _establishing_store(index.function(fid), attr)
                 if line is None:
                     continue
-                if name.startswith("__") or name in referenced:
-                    return None  # some initializer is called somewhere: not "never"
+                if fid in lowered or name.startswith("__"):
+                    # It runs on some path, or Python calls it by its special name
+                    # (`__post_init__`, `__setstate__`...): not "never".
+                    return None
                 candidates.append((fid, line))
-        return min(candidates) if candidates else None
+        if not candidates or not self._known_history(receiver):
+            return None
+        if any((klass, attr) in self.resolver.flow.valued_fields
+               for klass in index.mro(receiver)):
+            return None  # analysed code outside the class assigns it (`conn.stream = s`)
+        return min(candidates)
+
+    def _known_history(self, receiver: str) -> bool:
+        """Does the analysis see everything that happens to the instances of receiver
+        the read can reach? Not when an object only declared as one of its classes (an
+        annotated parameter of an entry point) is used, when an instance or the
+        class reaches code the analysis does not follow (a library, an unresolved call),
+        when a framework base class may call its hooks, or when a metaclass, a class
+        decorator or `__new__` may run methods as instances are made."""
+        index = self.index
+        flow = self.resolver.flow
+        if not index.plain(receiver):
+            return False
+        for klass in index.mro(receiver):
+            if klass in flow.declared_used or index.class_facts(klass).custom_construction:
+                return False
+        return receiver not in flow.escaped_classes()
+
+    def _lowered_functions(self) -> FrozenSet[str]:
+        """Functions the value flow analysed in some context: everything any analysed
+        call, callback or thread can run."""
+        lowered = self.resolver.flow.lowered
+        if self._lowered is None or self._lowered[0] != len(lowered):
+            self._lowered = (len(lowered), frozenset(ctx[0] for ctx in lowered))
+        return self._lowered[1]
 
     def _initializer(self, field: str, roots: Tuple[Ctx, ...]):
         """The context that initializes field late, reached from roots without going

@@ -77,8 +77,9 @@ class Diagnostics:
             return (f"{field} is read by {how} before `{class_name}.__init__` assigns it"
                     f"{where}")
         if hazard.rule == "NIL003":
-            return (f"{field} is read, but nothing in the project calls {init_text}, "
-                    f"which assigns it: the read always finds None")
+            return (f"{field} is read, but no path from an entry point calls {init_text}, "
+                    f"which assigns it: nothing else can have set it, so the read always "
+                    f"finds None")
         message = f"{field} is read before {init_text} assigns it"
         if hazard.initializer_call is not None:
             caller, line = hazard.initializer_call

@@ -37,6 +37,12 @@ _MAX_KEY_LENGTH = 64
 _CATCHES_NONE_DEREF = {"AttributeError", "TypeError", "Exception", "BaseException"}
 _DATACLASS_DECORATORS = {"dataclass", "dataclasses.dataclass", "attr.s", "attrs.define",
                          "attr.define", "define", "attr.attrs", "attrs.frozen", "frozen"}
+# Class decorators and metaclasses that run no method of the instances they make.
+_PLAIN_CLASS_DECORATORS = _DATACLASS_DECORATORS | {
+    "total_ordering", "functools.total_ordering", "final", "typing.final",
+    "runtime_checkable", "typing.runtime_checkable", "unique", "enum.unique",
+    "dataclass_transform", "typing.dataclass_transform"}
+_PLAIN_METACLASSES = {"ABCMeta", "abc.ABCMeta", "type"}
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str) -> str:
@@ -648,10 +654,15 @@ class ModuleConverter:
                     attrs.extend(self.class_attribute(small))
         dynamic = any(name in ("__getattr__", "__getattribute__", "__setattr__")
                       for name, _ in methods)
+        custom = any(name == "__new__" for name, _ in methods) or any(
+            _decorator_name(d.decorator) not in _PLAIN_CLASS_DECORATORS
+            for d in node.decorators) or any(
+            arg.keyword is not None and arg.keyword.value == "metaclass"
+            and _decorator_name(arg.value) not in _PLAIN_METACLASSES for arg in node.keywords)
         self.classes.append(ClassFacts(
             qualname=qualname, line=self.pos(node.name)[0], bases=bases,
             methods=tuple(methods), attrs=tuple(attrs), is_dataclass=is_dataclass,
-            dynamic_attributes=dynamic))
+            dynamic_attributes=dynamic, custom_construction=custom))
         if self.scope.qualname.startswith("<class>"):
             return  # a class attribute: the index finds nested classes by name
         value = self.decorate(LocalClass(qualname), decorators, node.decorators, out)

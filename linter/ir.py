@@ -415,6 +415,9 @@ class ClassFacts:
     attrs: Tuple[Tuple[str, ClassAttr], ...]
     is_dataclass: bool = False
     dynamic_attributes: bool = False  # defines __getattr__/__getattribute__/__setattr__
+    # A metaclass, a class decorator (other than a dataclass-like one) or `__new__`:
+    # something other than `__init__` may run code when an instance is made.
+    custom_construction: bool = False
 
     def method(self, name: str) -> Optional[str]:
         for method_name, qualname in self.methods:

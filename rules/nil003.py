@@ -1,5 +1,5 @@
-"""NIL003: a late field is read on a startup path, but the method that would initialize
-it is never called anywhere in the project.
+"""NIL003: a late field is read on a startup path, but no path from an entry point calls
+the method that would initialize it.
 
 The example projects below are run by tests/test_rule_examples.py: valid ones must give
 no findings, invalid ones exactly the lines marked `# expect: NIL003`.
@@ -13,16 +13,26 @@ from nilcheck.rules import Rule, example_project as _project
 DOCS = """\
 ## What it does
 Finds a late field (one that is still `None` when its object's constructor returns)
-that is dereferenced on a path from an entry point, while no method that would give it
-its value — a method of the class or a subclass that unconditionally assigns it
-something other than `None` — is named anywhere in the project: none is called, passed
-as a callback, or looked up with `getattr(obj, "name")`.
+that is dereferenced on a path from an entry point, while no path from any entry point
+calls a method that would give it its value: a method of the class or a subclass that
+unconditionally assigns it something other than `None`. Calls are found by following
+values (which object each call really reaches), not by method names, so a
+`thread.start()` elsewhere does not hide a forgotten `Client.start()`.
 
-It is reported only when no code outside the project could call that method either:
-every base class of the field's class is defined in the project. A method of a subclass
-of `asyncio.Protocol`, `socketserver.BaseRequestHandler`, `threading.Thread` or any other
-library class may be a hook the library calls (`connection_made`, `setup`, `run`), so
-those are left alone.
+It is reported only when the analysis knows the object's whole history:
+- every base class of the field's class is defined in the project. A method of a
+  subclass of `asyncio.Protocol`, `socketserver.BaseRequestHandler`, `threading.Thread`
+  or any other library class may be a hook the library calls (`connection_made`,
+  `setup`, `run`);
+- no instance of the class, nor the class itself, is handed to code the analysis does
+  not follow: an argument of a library call (other than inspection such as `print`,
+  `logging` or `copy`), of a call it cannot resolve, or `getattr`/`setattr` with a
+  computed name. That code could call the initializer;
+- the class is not built by machinery that can run code at construction (a metaclass,
+  a class decorator, `__new__`), and no analysed code outside the initializer assigns the
+  field a value (`repo.conn = connect()`).
+- no initializer is a dunder method (`__enter__`, `__call__`): Python calls those
+  implicitly.
 
 ## Why is this bad?
 The read cannot succeed: on every run it finds `None` and raises
@@ -61,18 +71,16 @@ If opening must be deferred, call the initializer on every path before the read
 (`if self.conn is None: self.open()`).
 
 ## Known problems
-- "Named in the project" is judged by name, not by resolution: any call or reference to
-  a method of the same name, on any object, counts as a possible call, so a forgotten
-  initializer with a common name (`open`, `start`) is missed when something else of that
-  name is called.
-- A method invoked through a name computed at run time — `getattr(self, "on_" + event)`,
-  a name taken from a string table or a configuration file, `operator.methodcaller(name)` —
-  is not seen as called, and its field is reported although the initializer does run.
-  Suppress the finding with `# nilcheck: ignore[NIL003]`, or call it by name.
-  (`getattr(obj, "literal")` with a string literal is understood.)
+- A method invoked through a name computed at run time on an object the analysis still
+  follows — `operator.methodcaller(name)(obj)`, a method looked up on the class's
+  `__dict__` — is not seen as called. (`getattr(obj, name)` with a computed name counts as
+  an escape, and `getattr(obj, "literal")` is understood.)
 - Code outside the scanned project (a plugin host, a test harness, a framework that
   imports your module and calls methods by convention) is not seen: if it calls the
-  initializer on a class whose bases are all in the project, the finding is wrong.
+  initializer on an object it was never handed, the finding is wrong. Add that code's
+  entry point to `entry-points`, or suppress with `# nilcheck: ignore[NIL003]`.
+- An initializer called only on paths that no entry point reaches (a management command
+  nobody configured) is "not called": configure the entry point that calls it.
 - The initializer must assign the field unconditionally (not inside an `if`), else it is
   not known to establish the field.
 
@@ -130,6 +138,30 @@ VALID = (
         def main():
             protocol = LineProtocol()
             protocol.send_line("hello")
+        """,
+    ),
+    # Handed to a library that may call any of its methods: the analysis cannot tell.
+    _project(
+        "app.main:main",
+        """\
+        import pluggy_host
+
+
+        class Journal:
+            def __init__(self):
+                self.handle = None
+
+            def open(self):
+                self.handle = open("journal.log", "a")
+
+            def write(self, line):
+                self.handle.write(line)
+
+
+        def main():
+            journal = Journal()
+            pluggy_host.register(journal)  # may call journal.open()
+            journal.write("started")
         """,
     ),
     # Looked up with getattr and a string literal: that names the initializer.
@@ -215,6 +247,32 @@ INVALID = (
             """,
         },
     ),
+    # Another object's start() is called, not this one's: methods are matched by the
+    # object that receives the call, not by name.
+    _project(
+        "app.main:main",
+        """\
+        import socket
+        import threading
+
+
+        class Client:
+            def __init__(self, host):
+                self.host = host
+                self.sock = None
+
+            def start(self):
+                self.sock = socket.create_connection((self.host, 7000))
+
+            def send(self, data: bytes):
+                self.sock.sendall(data)  # expect: NIL003
+
+
+        def main():
+            threading.Thread(target=print, args=("ready",)).start()
+            Client("localhost").send(b"hello")
+        """,
+    ),
     # A base class in the project declares the field; its initializer is never called,
     # so a subclass reading it always finds None.
     _project(
@@ -243,7 +301,7 @@ INVALID = (
 RULE = Rule(
     code="NIL003",
     name="field-initializer-never-called",
-    summary="A field that is None after construction is read, and the method that would initialize it is never called",
+    summary="A field that is None after construction is read, and no path from an entry point calls the method that would initialize it",
     severity="error",
     docs=DOCS,
     valid=VALID,
