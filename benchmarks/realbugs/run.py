@@ -61,6 +61,7 @@ class Case:
     fixed: str
     extract: Dict[str, str]
     entry_points: List[str]
+    spawners: List[str]
     field: str
     kind: str
     rule: str
@@ -103,6 +104,7 @@ def load_cases(path: Path) -> List[Case]:
         cases.append(Case(
             id=raw["id"], repo=raw["repo"], buggy=raw["buggy"], fixed=raw["fixed"],
             extract=dict(raw["extract"]), entry_points=list(raw["entry-points"]),
+            spawners=list(raw.get("spawners", [])),
             field=raw["field"], kind=raw["kind"], rule=raw.get("rule", "NIL001"),
             link=raw["link"], buggy_read=_read(raw["buggy-read"]),
             fixed_read=_read(raw.get("fixed-read")),
@@ -189,13 +191,15 @@ def extract(git_dir: Path, sha: str, mapping: Dict[str, str], dest: Path) -> Tup
 
 
 def write_pyproject(dest: Path, case: Case) -> None:
-    entries = ", ".join(json.dumps(entry) for entry in case.entry_points)
-    (dest / "pyproject.toml").write_text(
-        "# Written by benchmarks/realbugs/run.py for case " + case.id + "\n"
-        "[tool.nilcheck]\n"
-        f"entry-points = [{entries}]\n",
-        encoding="utf-8",
-    )
+    def toml_list(items: Sequence[str]) -> str:
+        return "[" + ", ".join(json.dumps(item) for item in items) + "]"
+
+    text = ("# Written by benchmarks/realbugs/run.py for case " + case.id + "\n"
+            "[tool.nilcheck]\n"
+            f"entry-points = {toml_list(case.entry_points)}\n")
+    if case.spawners:
+        text += f"spawners = {toml_list(case.spawners)}\n"
+    (dest / "pyproject.toml").write_text(text, encoding="utf-8")
 
 
 def nilcheck_command(option: Optional[str]) -> List[str]:
