@@ -270,6 +270,7 @@ class Outcome:
     problems: List[str] = field(default_factory=list)
     buggy: Optional[Version] = None
     fixed: Optional[Version] = None
+    lines: Dict[str, str] = field(default_factory=dict)  # "buggy"/"fixed" -> read line text
 
 
 def evaluate(case: Case, mirrors: Path, command: Sequence[str], keep: Optional[Path]) -> Outcome:
@@ -297,6 +298,8 @@ def evaluate(case: Case, mirrors: Path, command: Sequence[str], keep: Optional[P
                                         f"file(s), e.g. {lost[0]}")
             write_pyproject(project, case)
             read = case.buggy_read if label == "buggy" else case.fixed_read
+            if read is not None:
+                outcome.lines[label] = line_text(project, read).strip()
             if read is not None and label == "buggy":
                 problem = manifest_problem(project, read, case)
                 if problem:
@@ -328,7 +331,7 @@ def evaluate(case: Case, mirrors: Path, command: Sequence[str], keep: Optional[P
     return outcome
 
 
-def report(outcomes: Sequence[Outcome], out=sys.stdout) -> None:
+def report(outcomes: Sequence[Outcome], out=sys.stdout, show_lines: bool = False) -> None:
     width = max([len(o.case.id) for o in outcomes] + [4])
     kind_width = max([len(o.case.kind) for o in outcomes] + [4])
     header = f"{'case':<{width}}  {'kind':<{kind_width}}  found  fixed-hits  other(buggy/fixed)"
@@ -346,15 +349,24 @@ def report(outcomes: Sequence[Outcome], out=sys.stdout) -> None:
             print(prefix + f"{found:<5}  {fixed:>10}  {o.other_buggy}/{o.other_fixed}", file=out)
         for problem in o.problems:
             print(" " * (width + 2) + "! " + problem, file=out)
+        if show_lines:
+            for label, read in (("buggy", o.case.buggy_read), ("fixed", o.case.fixed_read)):
+                if read is not None and label in o.lines:
+                    print(" " * (width + 2) + f"{label} {read}: {o.lines[label]}", file=out)
+            if o.buggy is not None and o.fixed is not None:
+                for label, version in (("buggy", o.buggy), ("fixed", o.fixed)):
+                    for f in sorted(version.findings, key=lambda f: (f.get("file", ""), f.get("line", 0))):
+                        print(" " * (width + 2) + f"{label} finding: {f.get('rule')} "
+                              f"{f.get('file')}:{f.get('line')} {f.get('field')}", file=out)
     ran = [o for o in outcomes if o.status == "ok"]
     found = sum(o.found for o in ran)
     by_status: Dict[str, int] = {}
     for o in outcomes:
         by_status[o.status] = by_status.get(o.status, 0) + 1
     print(file=out)
-    print(f"cases: {len(outcomes)}; analysed: {len(ran)}; "
-          + "; ".join(f"{status}: {n}" for status, n in sorted(by_status.items()) if status != "ok"),
-          file=out)
+    print("; ".join([f"cases: {len(outcomes)}", f"analysed: {len(ran)}"]
+                    + [f"{status}: {n}" for status, n in sorted(by_status.items())
+                       if status != "ok"]), file=out)
     total = len(outcomes)
     recall = f"{found}/{total} = {found / total:.0%}" if total else "n/a"
     analysed = f"{found}/{len(ran)}" if ran else "n/a"
@@ -393,6 +405,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              "else `python -m nilcheck.linter.cli`)")
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="copy each extracted project to DIR/<id>/{buggy,fixed} for triage")
+    parser.add_argument("--show", action="store_true",
+                        help="also print the expected read's source line in both versions "
+                             "and every finding (for triage and for checking the manifest)")
     parser.add_argument("--json", type=Path, metavar="FILE",
                         help="also write every finding of every run to FILE as JSON")
     args = parser.parse_args(argv)
@@ -407,7 +422,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for case in cases:
         outcomes.append(evaluate(case, args.mirrors, command, args.keep))
         print(f"  ... {case.id}: {outcomes[-1].status}", file=sys.stderr, flush=True)
-    report(outcomes)
+    report(outcomes, show_lines=args.show)
     if args.json:
         args.json.write_text(json.dumps(as_json(outcomes), indent=2, sort_keys=True) + "\n")
     return 0
