@@ -1,10 +1,10 @@
 """Measure nilcheck's recall on real init-order bugs from public repositories.
 
     python benchmarks/realbugs/run.py [--mirrors DIR] [--cases FILE] [--case ID ...]
-                                      [--nilcheck CMD] [--keep DIR] [--json FILE]
+                                      [--nilcheck CMD] [--keep DIR] [--json FILE] [--show]
 
 For each case in cases.toml this extracts the listed paths at the buggy and at the
-fixed commit from a bare mirror (DIR/owner+name/repo, as the `fetch` tool makes it)
+fixed commit from a git mirror (DIR/owner+name/repo, as the `fetch` tool makes it)
 into fresh temporary directories, writes a pyproject.toml with the case's entry points,
 runs `nilcheck scan DIR --format json --no-cache --exit-zero` on each version as a
 subprocess and compares the findings with the case's expected read.
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
