@@ -15,7 +15,8 @@ import networkx as nx
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Call, Exit, Name, NoneConst, Store, Super, Try, walk_nodes
 from nilcheck.linter.ordering import (
-    RCall, RGen, RIf, RLoop, RTry, Ctx, Hop, Summary, ctx_key, solve,
+    RCall, RGen, RIf, RKill, RLoop, RTry, Ctx, Hop, Summary, ctx_key, present, solve,
+    unmarked,
 )
 from nilcheck.linter.resolve import Resolver
 
@@ -45,6 +46,9 @@ class Hazard:
     # NIL001 read before a late initializer; NIL002 read during construction before the
     # constructor assigns it; NIL003 read when no entry point ever runs the initializer.
     rule: str = "NIL001"
+    # The read only loads the attribute, and fails because it does not exist yet
+    # (AttributeError), not because it is None.
+    missing: bool = False
 
 
 class Analysis:
@@ -103,6 +107,7 @@ class Analysis:
         receiver is being constructed (NIL002)? When the field has a real default, or
         the receiver's constructor assigns it unconditionally, NIL001 and NIL003 never
         report it, and NIL002 only along `self`: the ordering drops it elsewhere."""
+        field = unmarked(field)[0]
         key = (field, receiver)
         found = self._construction_only.get(key)
         if found is None:
@@ -239,7 +244,12 @@ class Analysis:
             field, receiver, function, line, column = key
             if field in ready or field in self.constructor_gen(receiver):
                 continue  # set before the entry runs, or by every constructor
-            if not self.index.may_be_unset(receiver, field.rsplit(".", 1)[1]):
+            name, presence = unmarked(field)
+            attr = name.rsplit(".", 1)[1]
+            if presence:
+                if not self.index.may_be_missing(receiver, attr):
+                    continue  # a class attribute or a base provides it
+            elif not self.index.may_be_unset(receiver, attr):
                 continue  # a real default, or a base class that may provide it
             trace, guards = summary.exposed[key]
             if any(field in self.implied_by(flag) for flag in guards):
@@ -257,12 +267,19 @@ class Analysis:
                     continue
                 rule, initializer = "NIL003", (dead, dead[1], None, None)
             hazards.append(Hazard(
-                field=field, receiver=receiver, read_function=function, line=line,
+                field=name, receiver=receiver, read_function=function, line=line,
                 column=column, entry=entry, trace=trace,
                 initializer=(initializer[0][0], initializer[1]),
                 initializer_call=initializer[2] if initializer[3] == entry.ctx else None,
-                rule=rule))
+                rule=rule, missing=self._missing(name, receiver, presence)))
         return hazards
+
+    def _missing(self, field: str, receiver: str, presence: bool) -> bool:
+        """Does the read fail because the attribute does not exist yet? A presence read
+        fails only then; a dereference too when nothing ever sets the field to None."""
+        attr = field.rsplit(".", 1)[1]
+        return presence or (self.index.may_be_missing(receiver, attr)
+                            and not self.index.none_in_constructor(receiver, attr))
 
     def _construction_hazards(self) -> List[Hazard]:
         """NIL002: while a constructor runs, a callback it registered, a thread it
@@ -288,12 +305,17 @@ class Analysis:
                     continue
                 module = self.index.module_of(fid).name
                 entry = Entry(f"{module}:{fid[len(module) + 1:]}", ctx)
+                name, presence = unmarked(field)
+                if presence and not self.index.may_be_missing(receiver,
+                                                              name.rsplit(".", 1)[1]):
+                    continue
                 assigned = self.assignments(ctx).get(field)
                 hazards.append(Hazard(
-                    field=field, receiver=receiver, read_function=function, line=line,
+                    field=name, receiver=receiver, read_function=function, line=line,
                     column=column, entry=entry, trace=trace,
                     initializer=(fid, assigned) if assigned else None,
-                    initializer_call=None, rule="NIL002"))
+                    initializer_call=None, rule="NIL002",
+                    missing=self._missing(name, receiver, presence)))
         return hazards
 
     def _uncalled_initializer(self, field: str, receiver: str) -> Optional[Tuple[str, int]]:
@@ -302,6 +324,7 @@ class Analysis:
         (function id, line of its assignment). None when nothing in the project
         initializes the field (it is not late, just unset) or one of its initializers
         runs somewhere, even if only on another path (the field is then optional)."""
+        field, presence = unmarked(field)
         attr = field.rsplit(".", 1)[1]
         index = self.index
         owner = field.rsplit(".", 1)[0]
@@ -315,7 +338,7 @@ class Analysis:
                 fid = f"{module.name}.{qualname}"
                 if name == "__init__":
                     continue
-                line = _establishing_store(index.function(fid), attr)
+                line = _establishing_store(index.function(fid), attr, presence)
                 if line is None:
                     continue
                 if fid in lowered or name.startswith("__"):
@@ -325,8 +348,9 @@ class Analysis:
                 candidates.append((fid, line))
         if not candidates or not self._known_history(receiver):
             return None
-        if any((klass, attr) in self.resolver.flow.valued_fields
-               for klass in index.mro(receiver)):
+        stored = self.resolver.flow.stored_fields if presence \
+            else self.resolver.flow.valued_fields
+        if any((klass, attr) in stored for klass in index.mro(receiver)):
             return None  # analysed code outside the class assigns it (`conn.stream = s`)
         return min(candidates)
 
@@ -429,9 +453,14 @@ class Analysis:
 
 
 def _collect_assignments(body, out: Dict[str, int]) -> None:
+    """Fields assigned, with their first line; and their presence facts, which a store
+    of None establishes as well."""
     for node in walk_resolved(body):
-        if isinstance(node, RGen) and node.assignment and node.field not in out:
-            out[node.field] = node.line
+        if isinstance(node, RGen) and node.assignment:
+            out.setdefault(node.field, node.line)
+            out.setdefault(present(node.field), node.line)
+        elif isinstance(node, RKill):
+            out.setdefault(present(node.field), node.line)
 
 
 def _during_construction(trace: Tuple[Hop, ...]) -> bool:
@@ -458,14 +487,15 @@ def _during_construction(trace: Tuple[Hop, ...]) -> bool:
     return spawned or in_base_constructor
 
 
-def _establishing_store(function, attr: str) -> Optional[int]:
-    """Line of an unconditional `self.attr = <not None>` in the function's body."""
+def _establishing_store(function, attr: str, presence: bool = False) -> Optional[int]:
+    """Line of an unconditional `self.attr = <not None>` in the function's body (with
+    presence, of any value: the attribute then exists)."""
     def scan(block):
         for node in block:
             if isinstance(node, Store) and node.target.attr == attr \
                     and isinstance(node.target.base, Name) \
                     and node.target.base.id == function.self_name \
-                    and not isinstance(node.value, NoneConst):
+                    and (presence or not isinstance(node.value, NoneConst)):
                 return node.line
             if isinstance(node, Try):
                 found = scan(node.body)
@@ -485,6 +515,9 @@ def _collect_unconditional(body, out: Dict[str, int]) -> None:
     for node in body:
         if isinstance(node, RGen) and node.assignment:
             out.setdefault(node.field, node.line)
+            out.setdefault(present(node.field), node.line)
+        elif isinstance(node, RKill):
+            out.setdefault(present(node.field), node.line)
         elif isinstance(node, RTry):
             _collect_unconditional(node.body, out)
 

@@ -74,18 +74,24 @@ class Diagnostics:
                 where = f" (at {self._path_of(hazard.initializer[0])}:{hazard.initializer[1]})"
             how = "a callback or thread the constructor started" if spawned else \
                 "a method the constructor calls"
-            return (f"{field} is read by {how} before `{class_name}.__init__` assigns it"
-                    f"{where}")
+            message = (f"{field} is read by {how} before `{class_name}.__init__` assigns "
+                       f"it{where}")
+            return message + (": the attribute does not exist yet (AttributeError)"
+                              if hazard.missing else "")
         if hazard.rule == "NIL003":
+            found = "finds no such attribute (AttributeError)" if hazard.missing \
+                else "finds None"
             return (f"{field} is read, but no path from an entry point calls {init_text}, "
                     f"which assigns it: nothing else can have set it, so the read always "
-                    f"finds None")
+                    f"{found}")
         message = f"{field} is read before {init_text} assigns it"
         if hazard.initializer_call is not None:
             caller, line = hazard.initializer_call
             message += f" (called at {self._path_of(caller)}:{line})"
         if spawned:
             message += "; the read runs in a callback or thread started before that"
+        if hazard.missing:
+            message += "; until then the attribute does not exist (AttributeError)"
         return message
 
     def _construction_suggestion(self, class_name: str, attr: str, hazard: Hazard,
@@ -122,10 +128,13 @@ class Diagnostics:
         if hazard.initializer is not None:
             tail = (f"; `{self._short_function(hazard.initializer[0])}()` then no longer "
                     f"needs to assign it")
+        guard = f"guard the read with `if self.{attr} is None: ...`"
+        if hazard.missing:
+            guard = f"assign `self.{attr} = None` in `__init__` and {guard}"
         return (f"pass `{attr}` to `{class_name}.__init__` (constructor injection): {where}, "
                 f"assign `self.{attr} = {attr}` there{construct}{tail}. If the value does "
                 f"not exist yet when `{class_name}` is constructed, create it earlier or "
-                f"guard the read with `if self.{attr} is None: ...`.")
+                f"{guard}.")
 
     def _construction_sites(self, cid: str) -> List[Tuple[str, int]]:
         """(file, line) of every analysed `cid(...)` call that runs its constructor."""

@@ -688,14 +688,19 @@ class ModuleConverter:
 
     # ------------------------------------------------------------ expressions
 
-    def expr(self, node, out: List, deref: bool = False, awaited: bool = False) -> Expr:
+    def expr(self, node, out: List, deref: bool = False, awaited: bool = False,
+             load: bool = True) -> Expr:
         """Append the events evaluating `node` causes to `out`; return its symbolic value.
 
         deref: the value itself is dereferenced here (`for _ in v`, `with v`).
+        load: an attribute written here is loaded as a value (a presence read), unless
+        the caller dereferences it itself.
         """
         value = self._expr(node, out, awaited)
         if deref and isinstance(value, Attr):
             out.append(Read(value, *self.pos(node), self._alias_of(node)))
+        elif load and type(node) is cst.Attribute and isinstance(value, Attr):
+            out.append(Read(value, *self.pos(node), presence=True))
         return value
 
     def _expr(self, node, out: List, awaited: bool) -> Expr:
@@ -713,7 +718,7 @@ class ModuleConverter:
                 return alias
             return self.name(scope.current.get(node.value, node.value))
         if kind is cst.Attribute:
-            base = self.expr(node.value, out)
+            base = self.expr(node.value, out, load=False)
             if isinstance(base, Attr):
                 out.append(Read(base, *self.pos(node), self._alias_of(node.value)))
             return self.attr(base, node.attr.value)
@@ -886,7 +891,7 @@ class ModuleConverter:
             # A partial of a callable is, for ordering purposes, that callable.
             values = [self.expr(arg.value, out) for arg in node.args]
             return values[0]
-        func = self.expr(node.func, out)
+        func = self.expr(node.func, out, load=False)
         if isinstance(func, Attr) and not isinstance(func.base, Super):
             # Calling `self.callback()` dereferences the attribute's value.
             out.append(Read(func, *self.pos(node), self._alias_of(node.func)))

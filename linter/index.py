@@ -185,7 +185,11 @@ class ProjectIndex:
     def may_be_unset(self, cid: str, attr: str) -> bool:
         """Can `attr` be None or missing on an instance of cid before something assigns
         it? Not when the class gives it a real default, when a dataclass constructor
-        sets it, or when a non-project base or __getattr__ may provide it."""
+        sets it, or when a non-project base or __getattr__ may provide it. A
+        constructor's `self.attr = None` wins over a class-level default: it is what
+        every instance holds."""
+        if self.none_in_constructor(cid, attr):
+            return True
         declared = self.class_attr(cid, attr)
         if declared is not None:
             klass, value = declared
@@ -195,12 +199,30 @@ class ProjectIndex:
             # something a framework base synthesizes, unless the bases are plain.
             facts = self.class_facts(klass)
             return not facts.is_dataclass and self.plain(klass)
+        return self.plain(cid)
+
+    def none_in_constructor(self, cid: str, attr: str) -> bool:
+        """Does a constructor of cid's hierarchy store None into `self.attr`?"""
         for klass in self.mro(cid):
             init = self.class_facts(klass).method("__init__")
             if init is not None:
                 stored = self.self_stores(f"{self.classes[klass][0].name}.{init}").get(attr, ())
                 if any(isinstance(value, NoneConst) for value in stored):
                     return True
+        return False
+
+    def may_be_missing(self, cid: str, attr: str) -> bool:
+        """Can an instance of cid lack `attr` altogether until code assigns it? Only
+        when its class body and its bases' give it nothing (no value, no method or
+        property; a bare annotation outside a dataclass creates nothing) and no base
+        outside the project or __getattr__ may provide it."""
+        declared = self.class_attr(cid, attr)
+        if declared is not None:
+            klass, value = declared
+            if value.value is not None or self.class_facts(klass).is_dataclass:
+                return False
+        if self.find_method(cid, attr) is not None:
+            return False
         return self.plain(cid)
 
     def plain(self, cid: str) -> bool:

@@ -192,12 +192,15 @@ def is_falsy_literal(expr: "Expr") -> bool:
 class Read:
     """The value of `target` (an Attr) is dereferenced at line:column. alias: the
     version of the local it was read through (`c = self.x; c.y`), whose Snapshot holds
-    the value it was given; "" for a read of the attribute itself."""
+    the value it was given; "" for a read of the attribute itself. presence: the
+    attribute is only loaded (`if self.x:`, `f(self.x)`), which fails only when it does
+    not exist yet (AttributeError), not when it holds None."""
 
     target: Attr
     line: int
     column: int
     alias: str = ""
+    presence: bool = False
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ class RRead:
     column: int
     on_self: bool = False  # read through the method's own `self`
     snapshot: str = ""  # read through a local that took the value earlier (RSnapshot)
+    presence: bool = False  # only loaded: a hazard while the attribute does not exist
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,10 @@ class RGen:
 
 @dataclass(frozen=True)
 class RKill:
+    """`self.x = None`: the field is no longer set, but it exists."""
+
     field: str
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,21 @@ class Summary:
 # assigned False, 0, "" or an empty container on some path) carries this mark as well,
 # so that reading it as a passed guard (`if self.ready:` ... elsewhere) is not assumed.
 FALSE_MARK = ":false"
+# A field's presence fact: the attribute exists (it may hold None). Invariant: a state
+# that holds a field holds its presence fact too, so meets need no special case. A
+# presence read's key names the field with this mark.
+PRESENT_MARK = "?"
+
+
+def present(field: str) -> str:
+    return field + PRESENT_MARK
+
+
+def unmarked(field: str) -> Tuple[str, bool]:
+    """(field, is a presence fact) for a state fact or a read key's field."""
+    if field.endswith(PRESENT_MARK):
+        return field[:-1], True
+    return field, False
 
 
 def _meet(a: FrozenSet[str], b: FrozenSet[str]) -> FrozenSet[str]:
@@ -220,16 +239,22 @@ class _Walker:
         for position, node in enumerate(nodes):
             if isinstance(node, RRead):
                 # Read through an alias: was the field set when the alias took it?
-                fact = snapshot_fact_key(node.snapshot, node.field) if node.snapshot \
-                    else node.field
+                if node.presence:
+                    fact = present(node.field)
+                elif node.snapshot:
+                    fact = snapshot_fact_key(node.snapshot, node.field)
+                else:
+                    fact = node.field
                 if fact not in state and not protected and (
                         node.on_self or not self.construction_only(node.field, node.receiver)):
-                    self.expose((node.field, node.receiver, self.ctx[0], node.line, node.column),
+                    self.expose((fact if node.presence else node.field, node.receiver,
+                                 self.ctx[0], node.line, node.column),
                                 (Hop("read", self.ctx[0], node.line, self.ctx[0], node.on_self),),
                                 self._true_flags(state))
                 if not protected and state is not TOP:
-                    # Dereferenced: from here on it is not None (or this path ended).
-                    state = state | {fact}
+                    # Dereferenced: from here on it is not None (or this path ended);
+                    # loaded: it exists.
+                    state = state | {fact, present(node.field)}
             elif isinstance(node, RSnapshot):
                 if state is not TOP:
                     state = state | {snapshot_fact_key(node.alias, field)
@@ -242,11 +267,13 @@ class _Walker:
                     self.flag_states[node.field] = here if seen is None else seen & here
                 if state is not TOP:
                     mark = node.field + FALSE_MARK
-                    state = (state | {node.field, mark}) if not node.truthy \
-                        else (state | {node.field}) - {mark}
+                    state = (state | {node.field, present(node.field), mark}) \
+                        if not node.truthy \
+                        else (state | {node.field, present(node.field)}) - {mark}
             elif isinstance(node, RKill):
                 if state is not TOP:
-                    state = state - {node.field, node.field + FALSE_MARK}
+                    state = (state - {node.field, node.field + FALSE_MARK}) \
+                        | {present(node.field)}
                 self.kill.add(node.field)
             elif isinstance(node, RCall):
                 state = self.call(node, state, protected)

@@ -30,7 +30,7 @@ from nilcheck.linter.ir import (
 from nilcheck.linter.models import NO_RETURN, NO_RETURN_ANNOTATIONS
 from nilcheck.linter.names import StaticNames
 from nilcheck.linter.ordering import (
-    Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RSnapshot, RTry, ctx_key,
+    Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RSnapshot, RTry, ctx_key, present,
     snapshot_fact_key, snapshot_key,
 )
 from nilcheck.linter.valueflow import Flow
@@ -201,7 +201,7 @@ class Resolver:
     def _read(self, ctx: Ctx, node: Read) -> List:
         on_self = self._is_self(ctx, node.target.base)
         key = snapshot_key(ctx, node.alias) if node.alias else ""
-        return [RRead(field, receiver, node.line, node.column, on_self, key)
+        return [RRead(field, receiver, node.line, node.column, on_self, key, node.presence)
                 for field, receiver in self.fields_of(ctx, node.target)]
 
     def _self_name(self, fid: str) -> Optional[str]:
@@ -232,7 +232,8 @@ class Resolver:
             elif isinstance(fact, Attr):
                 fields.update(field for field, _ in self.fields_of(ctx, fact))
         self.flag_fields.update(fields)
-        return frozenset(fields | snapshots)
+        # A field known set is known to exist (ordering's invariant, see PRESENT).
+        return frozenset(fields | snapshots | {present(field) for field in fields})
 
     def _store(self, ctx: Ctx, node: Store, edges) -> List:
         out: List = []
@@ -241,7 +242,7 @@ class Resolver:
         if len(owners) == 1:
             field = pairs[0][0]
             if isinstance(node.value, NoneConst):
-                out.append(RKill(field))
+                out.append(RKill(field, node.line))
             else:
                 out.append(RGen(field, node.line, True,
                                 truthy=not is_falsy_literal(node.value)))

@@ -56,10 +56,10 @@ object is complete. For a base class that calls an overridable method, pass what
 override needs to the base constructor, or call the hook from `start()`.
 
 ## Known problems
-- Only a dereference of the field counts (an attribute, call, subscript, iteration or
-  `with`). While the constructor runs, a field not assigned yet does not exist at all,
-  so a plain read — a comparison, a truth test, passing it as an argument — fails too,
-  but is not reported.
+- A field not assigned yet does not exist at all, so any load of it counts — a
+  comparison, a truth test, passing it as an argument — unless a class attribute, a
+  base class outside the project or `__getattr__` may provide it; `hasattr(self, "x")`,
+  `getattr(self, "x", default)` and `except AttributeError` guard it.
 - Threads and callbacks are known by the call that starts them (`threading.Thread`,
   `Timer`, executors, asyncio, `signal.signal`, `atexit.register`, a bound method passed
   to or stored on another object). A library that starts its own thread from a plain

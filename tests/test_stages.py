@@ -23,7 +23,7 @@ from nilcheck.linter.ir import (
 from nilcheck.linter.parsing import _nesting_problem, _surely_shallow, parse_source
 from nilcheck.linter.positions import provider_positions, start_positions
 from nilcheck.linter.ordering import (
-    TOP, RCall, RGen, RIf, RLoop, RRead, RSnapshot, RTry, solve, summarize,
+    TOP, RCall, RGen, RIf, RKill, RLoop, RRead, RSnapshot, RTry, solve, summarize,
 )
 from nilcheck.linter.resolve import Resolver
 from nilcheck.linter.stack import call_on_large_stack
@@ -252,7 +252,9 @@ def test_facts_without_positions_number_sites_and_keep_the_rest():
                     positioned=False)
     assert positioned.positioned and not sites.positioned
     reads = [n for n in function(sites, "Api.notify").body if isinstance(n, Read)]
-    assert len(reads) == 2 and len({(r.line, r.column) for r in reads}) == 2  # distinct
+    # Two dereferences (`self.host.send`, the call) and the argument's presence read.
+    assert [r.presence for r in reads] == [False, False, True]
+    assert len({(r.line, r.column) for r in reads}) == 3  # distinct
     strip = lambda body: [type(n).__name__ for n in body]  # noqa: E731
     assert strip(function(sites, "Api.notify").body) == \
         strip(function(positioned, "Api.notify").body)
@@ -424,7 +426,7 @@ def test_summary_exposes_reads_before_local_assignment_only():
     body = (RRead("m.C.x", "m.C", 3, 1), RGen("m.C.x", 4, True), RRead("m.C.x", "m.C", 5, 1))
     summary = summarize((F, "m.C"), body, {})
     assert [key[3] for key in summary.exposed] == [3]
-    assert summary.gen == frozenset({"m.C.x"})
+    assert summary.gen == frozenset({"m.C.x", "m.C.x?"})  # set, so present
 
 
 def test_branches_meet_and_spawns_do_not_initialize_for_the_caller():
@@ -437,7 +439,7 @@ def test_branches_meet_and_spawns_do_not_initialize_for_the_caller():
     assert list(summary.exposed) == [("m.C.x", "m.C", F, 4, 1)]
     # Neither the branch's call nor the spawn sets x for the caller; the dereference
     # at line 4 proves it (if x were None, that line would have failed).
-    assert summary.gen == frozenset({"m.C.x"})
+    assert summary.gen == frozenset({"m.C.x", "m.C.x?"})  # set, so present
 
 
 def test_guards_protect_reads_in_callees_and_try_catches():
@@ -475,7 +477,7 @@ def test_loops_for_runs_once_while_may_not():
     init = RGen("m.C.x", 2, True)
     for_loop = summarize((F, "m.C"), (RLoop((init,), (), False, frozenset(), True),), {})
     while_loop = summarize((F, "m.C"), (RLoop((init,), (), False, frozenset(), False),), {})
-    assert for_loop.gen == frozenset({"m.C.x"})
+    assert for_loop.gen == frozenset({"m.C.x", "m.C.x?"})  # set, so present
     assert while_loop.gen == frozenset()
 
 
@@ -487,7 +489,7 @@ def test_recursive_components_reach_the_greatest_fixpoint():
     graph.add_edge(connect, connect)
     summaries = {}
     solve(graph, {connect: body}, summaries, [connect])
-    assert summaries[connect].gen == frozenset({"m.C.x"})
+    assert summaries[connect].gen == frozenset({"m.C.x", "m.C.x?"})  # set, so present
     assert summaries[connect].gen is not TOP
 
 
@@ -572,3 +574,22 @@ def test_order_decides(order, expected):
     index = project(**{"app.m": source})
     hazards = Analysis(index, Resolver(index)).hazards([resolve_entry(index, "app.m:main")])
     assert len(hazards) == expected
+
+
+def test_presence_reads_fail_only_while_the_attribute_does_not_exist():
+    # `if self.x:` before any store is exposed; after `self.x = None` it is not (the
+    # attribute exists), though a dereference there still is.
+    body = (RRead("m.C.x", "m.C", 2, 1, presence=True), RKill("m.C.x", 3),
+            RRead("m.C.x", "m.C", 4, 1, presence=True), RRead("m.C.x", "m.C", 5, 1))
+    summary = summarize((F, "m.C"), body, {})
+    assert sorted((key[0], key[3]) for key in summary.exposed) == [("m.C.x", 5), ("m.C.x?", 2)]
+    assert summary.gen == frozenset({"m.C.x", "m.C.x?"})  # the dereference narrowed it
+
+
+def test_presence_holds_where_either_branch_created_the_attribute():
+    # One branch sets x, the other sets it to None: after them x exists, maybe None.
+    body = (RIf(frozenset(), frozenset(), (RGen("m.C.x", 2, True),), (RKill("m.C.x", 3),)),
+            RRead("m.C.x", "m.C", 4, 1, presence=True))
+    summary = summarize((F, "m.C"), body, {})
+    assert not summary.exposed
+    assert summary.gen == frozenset({"m.C.x?"})
