@@ -70,6 +70,7 @@ class Analysis:
         self._implications_size = -1
         self._construction_only: Dict[Tuple[str, str], bool] = {}
         self._constructor_fields: Dict[str, FrozenSet[str]] = {}
+        self._constructor_may: Dict[str, FrozenSet[str]] = {}
         self._lowered: Optional[Tuple[int, FrozenSet[str]]] = None
 
     # ------------------------------------------------------------ graph and summaries
@@ -139,7 +140,6 @@ class Analysis:
             return
         seen.add(method)
         function = self.index.function(method)
-        index = self.index
 
         def scan(block) -> bool:
             for node in block:
@@ -149,22 +149,9 @@ class Analysis:
                         fields.discard(node.target.attr)
                     else:
                         fields.add(node.target.attr)
-                elif isinstance(node, Call) and isinstance(node.func, Attr):
-                    base = node.func.base
-                    callee = None
-                    if isinstance(base, Super):
-                        callee = index.find_method(cid, node.func.attr,
-                                                   after=method.rsplit(".", 1)[0])
-                    elif isinstance(base, Name) and base.id == function.self_name:
-                        callee = index.find_method(cid, node.func.attr)
-                    elif node.args and isinstance(node.args[0], Name) \
-                            and node.args[0].id == function.self_name:
-                        # `Base.__init__(self, ...)`: a base class's method, by name.
-                        named = self.resolver.names.resolve(index.module_of(method), base)
-                        if named is not None and named[0] == "class" \
-                                and named[1] in index.mro(cid):
-                            callee = index.find_method(named[1], node.func.attr)
-                    if callee is not None and index.function(callee).kind == "method":
+                elif isinstance(node, Call):
+                    callee = self._self_callee(cid, method, function, node)
+                    if callee is not None:
                         self._method_sets(cid, callee, fields, seen)
                 elif isinstance(node, Try):
                     if not scan(node.body):
@@ -174,6 +161,55 @@ class Analysis:
             return True
 
         scan(function.body)
+
+    def constructor_may_set(self, cid: str) -> FrozenSet[str]:
+        """Attributes the constructor of cid, or a method it calls on self, assigns on
+        some path (None included): they exist after construction unless the values
+        given it decide otherwise, which a presence read does not report."""
+        found = self._constructor_may.get(cid)
+        if found is None:
+            init = self.index.find_method(cid, "__init__")
+            fields: Set[str] = set()
+            seen: Set[str] = set()
+            pending = [init] if init is not None else []
+            while pending and len(seen) <= 40:
+                method = pending.pop()
+                if method in seen:
+                    continue
+                seen.add(method)
+                function = self.index.function(method)
+                for node in walk_nodes(function.body):
+                    if isinstance(node, Store) and isinstance(node.target.base, Name) \
+                            and node.target.base.id == function.self_name:
+                        fields.add(node.target.attr)
+                    elif isinstance(node, Call):
+                        callee = self._self_callee(cid, method, function, node)
+                        if callee is not None:
+                            pending.append(callee)
+            found = self._constructor_may[cid] = frozenset(fields)
+        return found
+
+    def _self_callee(self, cid: str, method: str, function, node: Call) -> Optional[str]:
+        """The method of cid a call in method runs on the same object: `self.m()`,
+        `super().m()`, `Base.m(self)`."""
+        if not isinstance(node.func, Attr):
+            return None
+        index = self.index
+        base = node.func.base
+        callee = None
+        if isinstance(base, Super):
+            callee = index.find_method(cid, node.func.attr, after=method.rsplit(".", 1)[0])
+        elif isinstance(base, Name) and base.id == function.self_name:
+            callee = index.find_method(cid, node.func.attr)
+        elif node.args and isinstance(node.args[0], Name) \
+                and node.args[0].id == function.self_name:
+            # `Base.__init__(self, ...)`: a base class's method, by name.
+            named = self.resolver.names.resolve(index.module_of(method), base)
+            if named is not None and named[0] == "class" and named[1] in index.mro(cid):
+                callee = index.find_method(named[1], node.func.attr)
+        if callee is not None and index.function(callee).kind == "method":
+            return callee
+        return None
 
     def constructor_gen(self, cid: str) -> frozenset:
         """Fields certainly set once `cid(...)` has returned."""
@@ -249,9 +285,15 @@ class Analysis:
             if presence:
                 if not self.index.may_be_missing(receiver, attr):
                     continue  # a class attribute or a base provides it
+                if attr in self.constructor_may_set(receiver):
+                    continue  # exists after construction unless the arguments decide
             elif not self.index.may_be_unset(receiver, attr):
                 continue  # a real default, or a base class that may provide it
             trace, guards = summary.exposed[key]
+            if presence and not (trace and trace[-1].on_self):
+                # Through another object the flow merges every instance of its class
+                # (`zinfo.header_offset`): one built elsewhere may have the attribute.
+                continue
             if any(field in self.implied_by(flag) for flag in guards):
                 continue  # guarded by a flag that is only ever set together with it
             # The initializer this entry runs too late; or, when this entry never runs
@@ -298,9 +340,13 @@ class Analysis:
                 owner = field.rsplit(".", 1)[0]
                 if receiver != cid or owner not in self.index.mro(cid):
                     continue
-                if field not in summary.gen:
-                    continue  # not assigned by the constructor: NIL001's question
                 trace, _ = summary.exposed[key]
+                if field not in summary.gen:
+                    # Assigned on some paths only: a hazard when no path assigned it
+                    # before the escape (every assignment is further down the body).
+                    first = self._assigned_anywhere(ctx).get(field)
+                    if first is None or not trace or first < trace[0].line:
+                        continue  # not assigned by the constructor: NIL001's question
                 if not _during_construction(trace):
                     continue
                 module = self.index.module_of(fid).name
@@ -317,6 +363,13 @@ class Analysis:
                     initializer_call=None, rule="NIL002",
                     missing=self._missing(name, receiver, presence)))
         return hazards
+
+    def _assigned_anywhere(self, ctx: Ctx) -> Dict[str, int]:
+        """Fields the body of ctx itself assigns on some path (`if not sim: self.c = ...`),
+        with the first line that does."""
+        every: Dict[str, int] = {}
+        _collect_assignments(self.bodies.get(ctx, ()), every)
+        return every
 
     def _uncalled_initializer(self, field: str, receiver: str) -> Optional[Tuple[str, int]]:
         """The method that would initialize field, when no path from an entry point runs

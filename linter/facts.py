@@ -653,7 +653,7 @@ class ModuleConverter:
                 for small in stmt.body:
                     attrs.extend(self.class_attribute(small))
         dynamic = any(name in ("__getattr__", "__getattribute__", "__setattr__")
-                      for name, _ in methods)
+                      for name, _ in methods) or self._sets_computed_attributes(qualname)
         custom = any(name == "__new__" for name, _ in methods) or any(
             _decorator_name(d.decorator) not in _PLAIN_CLASS_DECORATORS
             for d in node.decorators) or any(
@@ -667,6 +667,29 @@ class ModuleConverter:
             return  # a class attribute: the index finds nested classes by name
         value = self.decorate(LocalClass(qualname), decorators, node.decorators, out)
         self.bind_name(node.name.value, value, self.pos(node.name)[0], out)
+
+    def _sets_computed_attributes(self, qualname: str) -> bool:
+        """Does a method of the class create attributes whose names the code does not
+        spell (`setattr(self, name, v)`, `self.__dict__.update(d)`, `vars(self)[k] = v`)?
+        Its instances then have attributes no store names: an attribute bag."""
+        for function in self.functions:
+            if function.owner_class != qualname or function.self_name is None:
+                continue
+            me = function.self_name
+            for node in walk_nodes(function.body):
+                if type(node) is Call:
+                    func = node.func
+                    if type(func) is Name and func.id == "setattr" and node.args \
+                            and node.args[0] == Name(me) and not (
+                                len(node.args) > 1 and type(node.args[1]) is Lit):
+                        return True
+                    if type(func) is Attr and type(func.base) is Attr \
+                            and func.base.attr == "__dict__" and func.base.base == Name(me):
+                        return True
+                elif type(node) is SetItem and type(node.base) is Attr \
+                        and node.base.attr == "__dict__" and node.base.base == Name(me):
+                    return True
+        return False
 
     def class_attribute(self, small) -> List[Tuple[str, ClassAttr]]:
         if type(small) is cst.Assign:

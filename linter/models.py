@@ -31,10 +31,52 @@ PLAIN_BASES = frozenset({"object", "abc.ABC", "ABC", "typing.Generic", "Generic"
 CONCURRENT_REGISTRARS = frozenset({"submit", "map", "run_in_executor", "signal",
                                    "call_soon_threadsafe", "run_coroutine_threadsafe",
                                    "start_new_thread", "apply_async", "map_async"})
-# The same, by qualified name: exit hooks run on whatever failure ends the program, so
-# also while a constructor that registered one is still running.
-CONCURRENT_CALLS = frozenset({"atexit.register", "signal.signal", "_thread.start_new_thread",
-                              "threading.excepthook"})
+# Library calls that take callbacks, by the qualified name the call resolves to, and
+# when what they are given runs:
+#   "thread"  at once, on a thread (or greenlet, signal, exit hook) of the library's own,
+#             so also while the constructor that registered it is still running;
+#   "sync"    inside the call, before it returns (like a plain call).
+# A callable given to any other library call is a callback that runs later, on the
+# caller's own loop (`loop.call_soon`, `GLib.idle_add`, `reactor.callLater`): the
+# default needs no entry. Users add their own with the `spawners` key ("thread").
+LIBRARY_CALLBACKS = {
+    # the standard library
+    "atexit.register": "thread",  # exit hooks run on whatever failure ends the program
+    "signal.signal": "thread",  # between any two bytecodes of the main thread
+    "_thread.start_new_thread": "thread",
+    "threading.excepthook": "thread",
+    "asyncio.run_coroutine_threadsafe": "thread",
+    "concurrent.futures.ThreadPoolExecutor.submit": "thread",
+    "concurrent.futures.ProcessPoolExecutor.submit": "thread",
+    # ROS 1: subscriber, timer and service callbacks run on rospy's own threads
+    "rospy.Subscriber": "thread",
+    "rospy.Timer": "thread",
+    "rospy.Service": "thread",
+    "rospy.on_shutdown": "thread",
+    # greenlets run as soon as the spawning code blocks on I/O
+    "gevent.spawn": "thread",
+    "gevent.spawn_later": "thread",
+    "gevent.Greenlet.spawn": "thread",
+    "eventlet.spawn": "thread",
+    "eventlet.spawn_n": "thread",
+    # twisted: the reactor's thread pool, and helpers that call at once
+    "twisted.internet.reactor.callInThread": "thread",
+    "twisted.internet.threads.deferToThread": "thread",
+    "twisted.python.log.callWithLogger": "sync",
+    "twisted.python.log.callWithContext": "sync",
+    "twisted.python.context.call": "sync",
+    # schedulers that run jobs on worker threads
+    "apscheduler.schedulers.background.BackgroundScheduler.add_job": "thread",
+    "apscheduler.schedulers.background.BackgroundScheduler.scheduled_job": "thread",
+    # zeroconf browsers call their handlers from the library's thread
+    "zeroconf.ServiceBrowser": "thread",
+    "zeroconf.asyncio.AsyncServiceBrowser": "thread",
+    # trio / anyio run started tasks concurrently with the starter
+    "trio.lowlevel.spawn_system_task": "thread",
+    "anyio.to_thread.run_sync": "sync",
+}
+CONCURRENT_CALLS = frozenset(name for name, when in LIBRARY_CALLBACKS.items()
+                             if when == "thread")
 
 # Builtins that call nothing they are given later: passing a function to them is not a
 # callback registration (they either ignore it or call it at once, like a plain call).
@@ -53,7 +95,8 @@ NO_RETURN_ANNOTATIONS = ("NoReturn", "Never")
 SYNC_CALLERS = frozenset({"map", "filter", "sorted", "min", "max", "functools.reduce",
                           "reduce", "itertools.starmap", "itertools.filterfalse",
                           "itertools.takewhile", "itertools.dropwhile", "itertools.groupby",
-                          "itertools.accumulate", "functools.cmp_to_key"})
+                          "itertools.accumulate", "functools.cmp_to_key"}
+                         | {name for name, when in LIBRARY_CALLBACKS.items() if when == "sync"})
 # Builtins that return a new container (or iterator) of their last argument's elements.
 ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed",
                                 "iter", "filter"})

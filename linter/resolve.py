@@ -123,7 +123,8 @@ class Resolver:
         classes = sorted({base[1] for base in self.evaluate(ctx, target.base)
                           if base[0] in ("inst", "decl")})
         for cid in classes:
-            if self.index.find_method(cid, target.attr) is not None:
+            if self.index.find_method(cid, target.attr) is not None \
+                    or self._method_alias(cid, target.attr):
                 continue
             if not self._has_field(cid, target.attr):
                 continue  # nothing gives instances of cid this attribute
@@ -132,6 +133,19 @@ class Resolver:
             if pair not in pairs:
                 pairs.append(pair)
         return pairs
+
+    def _method_alias(self, cid: str, attr: str) -> bool:
+        """Is attr a class attribute naming a method of its class (`title = wm_title`,
+        `__str__ = __repr__`)? That is a method, not a field."""
+        declared = self.index.class_attr(cid, attr)
+        if declared is None:
+            return False
+        klass, value = declared
+        named = value.value
+        name = getattr(named, "id", None) or getattr(named, "qualname", None)
+        if not isinstance(name, str):
+            return False
+        return self.index.class_facts(klass).method(name.rsplit(".", 1)[-1]) is not None
 
     def _has_field(self, cid: str, attr: str) -> bool:
         """Can instances of cid have attr: a class attribute or a `self.attr = ...` in a

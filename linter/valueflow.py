@@ -343,7 +343,8 @@ class Flow:
                 continue
             unresolved = site.func is not None and not self._pts[site.func]
             outside = unresolved or any(
-                not name.startswith(_INSPECTING_PREFIXES) for name in site.externals)
+                not name.startswith(_INSPECTING_PREFIXES) and not self._modelled(name)
+                for name in site.externals)
             if not outside and site.externals and site.args:
                 # getattr(obj, name) with a computed name can reach any method.
                 if {"<builtin>.getattr", "<builtin>.setattr", "<builtin>.delattr",
@@ -362,6 +363,13 @@ class Flow:
         result = frozenset(found)
         self._escaped = (len(self.sites), result)
         return result
+
+    def _modelled(self, dotted: str) -> bool:
+        """Is dotted a library call whose use of what it is given the flow models (it
+        calls the callbacks, and does nothing else with them)?"""
+        return dotted in CONCURRENT_CALLS or dotted in SYNC_CALLERS \
+            or dotted in THREAD_FACTORIES or dotted in self.spawners \
+            or dotted in COROUTINE_RUNNERS
 
     def _classes_held(self, node: int, found: Set[str], seen: Set[int],
                       depth: int = 0) -> None:
