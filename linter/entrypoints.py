@@ -92,7 +92,8 @@ def resolve_entry(index: ProjectIndex, spec: str, depth: int = 0):
 def _no_module(index: ProjectIndex, module_name: str, qualname: str) -> str:
     """Why module_name is not analysed; when a file that would be that module is analysed
     under another name (its path ends with the module's: owrx/reporting/mqtt.py analysed
-    as reporting.mqtt), which name to use instead, and which source root would give it
+    as owrx.reporting.mqtt, asked for as reporting.mqtt), which name to use instead, the
+    source root that name is from, and the directory that as a source root would give
     the name asked for."""
     message = f"no module '{module_name}' among the analysed files"
     tail = module_name.replace(".", "/")
@@ -101,10 +102,24 @@ def _no_module(index: ProjectIndex, module_name: str, qualname: str) -> str:
             if module.path != suffix and not module.path.endswith(f"/{suffix}"):
                 continue
             directory = module.path[:-len(suffix)].rstrip("/") or "."
-            return (f"{message}; {module.path} is analysed as '{module.name}': use "
-                    f"'{module.name}:{qualname}', or add '{directory}' to "
+            root = _root_of(module.path, module.name)
+            under = f" (under the source root '{root}')" if root is not None else ""
+            return (f"{message}; did you mean '{module.name}:{qualname}'? {module.path} "
+                    f"is analysed as '{module.name}'{under}; or add '{directory}' to "
                     f"[tool.nilcheck] source-roots")
     return message
+
+
+def _root_of(path: str, name: str) -> Optional[str]:
+    """The directory a module at path is named name from, "." for the project root; None
+    when its name is not its path (a package-dir mapping: lib/ named app)."""
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    names = name.split(".")
+    if len(parts) < len(names) or parts[len(parts) - len(names):] != names:
+        return None
+    return "/".join(parts[:len(parts) - len(names)]) or "."
 
 
 def _owner_of_method(index: ProjectIndex, module_name: str, qualname: str) -> Optional[str]:

@@ -2,6 +2,7 @@
 (discovery.py's docstring has the rule), end to end through the CLI and the cache."""
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 import types
@@ -353,10 +354,43 @@ def test_an_entry_named_from_another_root_says_which_name_to_use(owrx):
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert lines[0] == (
         "nilcheck: error: entry-points: entry point 'reporting.mqtt:MqttReporter.report' "
-        "does not resolve: no module 'reporting.mqtt' among the analysed files; "
-        "owrx/reporting/mqtt.py is analysed as 'owrx.reporting.mqtt': use "
-        "'owrx.reporting.mqtt:MqttReporter.report', or add 'owrx' to [tool.nilcheck] "
-        "source-roots")
+        "does not resolve: no module 'reporting.mqtt' among the analysed files; did you mean "
+        "'owrx.reporting.mqtt:MqttReporter.report'? owrx/reporting/mqtt.py is analysed as "
+        "'owrx.reporting.mqtt' (under the source root '.'); or add 'owrx' to "
+        "[tool.nilcheck] source-roots")
+
+
+def test_an_entry_named_by_its_path_in_a_monorepo_gets_the_name_from_its_root(tmp_path,
+                                                                             monkeypatch):
+    # services/billing is a project of its own: its files are named from it.
+    make(tmp_path, {"pyproject.toml": "[project]\nname = 'mono'\n",
+                    "services/billing/pyproject.toml": "[project]\nname = 'billing'\n",
+                    "services/billing/app/__init__.py": "",
+                    "services/billing/app/main.py": BILLING_MAIN,
+                    "services/billing/app/models.py": BILLING_MODELS})
+    monkeypatch.chdir(tmp_path)
+    result = run("scan", "--no-cache", "--entry", "services.billing.app.main:main")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].endswith(
+        "no module 'services.billing.app.main' among the analysed files; did you mean "
+        "'app.main:main'? services/billing/app/main.py is analysed as 'app.main' (under the "
+        "source root 'services/billing'); or add '.' to [tool.nilcheck] source-roots")
+    # The name it suggests resolves, and the hazard behind the import of app.models is found.
+    result = run("scan", "--no-cache", "--format", "json", "--entry", "app.main:main")
+    assert result.exit_code == 1, result.stderr
+    assert [(f["file"], f["field"]) for f in json.loads(result.stdout)["findings"]] == [
+        ("services/billing/app/models.py", "app.models.Ledger.client")]
+
+
+def test_a_module_package_dir_renames_has_no_root_to_name(tmp_path, monkeypatch):
+    make(tmp_path, {"pyproject.toml": "[tool.setuptools]\npackage-dir = {'acme.hub' = 'lib'}\n",
+                    "lib/__init__.py": "", "lib/core.py": RECEIVER})
+    monkeypatch.chdir(tmp_path)
+    result = run("scan", "--no-cache", "--entry", "lib.core:MqttReporter.report")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].endswith(
+        "did you mean 'acme.hub.core:MqttReporter.report'? lib/core.py is analysed as "
+        "'acme.hub.core'; or add '.' to [tool.nilcheck] source-roots")
 
 
 def test_an_entry_with_no_such_file_says_only_that(owrx):
@@ -436,3 +470,20 @@ def test_a_bad_source_root_is_one_line_and_exit_2(owrx):
     assert result.stderr.splitlines() == [
         "nilcheck: error: pyproject.toml: [tool.nilcheck] 'source-roots': 'lib' is not a "
         "directory under the project root"]
+
+
+def test_the_fix_planner_names_a_renamed_package_as_the_analysis_did(tmp_path, monkeypatch):
+    # b's app/ is named services.b.app (a's keeps `app`): one file at a time it would be
+    # `app`, and the planner would look for the finding's class in the wrong module.
+    make(tmp_path, {"pyproject.toml": "[project]\nname = 'mono'\n",
+                    "services/a/pyproject.toml": "", "services/a/app/__init__.py": "",
+                    "services/b/pyproject.toml": "", "services/b/app/__init__.py": "",
+                    "services/b/app/models.py": BILLING_MODELS,
+                    "services/b/app/main.py": BILLING_MAIN.replace("from app.models",
+                                                                   "from .models")})
+    monkeypatch.chdir(tmp_path)
+    result = run("scan", "--no-cache", "--diff")
+    assert result.exit_code == 1, result.stderr
+    assert "1 fix offered (1 finding); 0 findings need a person" in result.stderr
+    assert "+++ b/services/b/app/models.py\n" in result.stdout
+    assert "+    def __init__(self, client):\n" in result.stdout
