@@ -163,13 +163,21 @@ def _source_root(root: Path, item: str, where: str) -> str:
     posix = item.replace("\\", "/")
     if os.path.isabs(item) or posixpath.isabs(posix):
         raise ConfigError(f"{where}: {item!r} must be relative to the project root")
+    if "\0" in item:
+        raise ConfigError(f"{where}: {item!r} is not a path (it holds a NUL character)")
     normal = posixpath.normpath(posix)
     directory = root / normal
     try:
-        directory.resolve().relative_to(root.resolve())
-    except ValueError:
-        raise ConfigError(f"{where}: {item!r} is outside the project root") from None
-    if not directory.is_dir():
+        # Lexically too: the roots name the files below them by these relative paths.
+        inside = normal != ".." and not normal.startswith("../") \
+            and directory.resolve().is_relative_to(root.resolve())
+        is_directory = inside and directory.is_dir()
+    except (OSError, ValueError, RuntimeError) as error:  # too long, a link loop (<3.13)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ConfigError(f"{where}: {item[:80]!r} is not a usable path ({reason})") from None
+    if not inside:
+        raise ConfigError(f"{where}: {item!r} is outside the project root")
+    if not is_directory:
         raise ConfigError(f"{where}: {item!r} is not a directory under the project root")
     return normal
 

@@ -117,6 +117,10 @@ BAD_CONFIGS = [
     ("source-roots = ['../elsewhere']", ["'source-roots'", "'../elsewhere' is outside the project"]),
     ("source-roots = ['/usr/lib']", ["'source-roots'", "'/usr/lib' must be relative"]),
     ("source-roots = ['pyproject.toml']", ["'source-roots'", "is not a directory"]),
+    # Lexically outside, even where it leads back in: roots name files by relative paths.
+    ("source-roots = ['../']", ["'source-roots'", "'../' is outside the project"]),
+    ('source-roots = ["a\\u0000b"]', ["'source-roots'", "NUL character"]),
+    (f"source-roots = ['{'x' * 5000}']", ["'source-roots'", "is not a usable path"]),
 ]
 
 
@@ -172,3 +176,12 @@ def test_source_root_linked_outside_the_project_is_refused(tmp_path, monkeypatch
     with pytest.raises(ConfigError, match=r"^pyproject.toml: \[tool.nilcheck\] 'source-roots': "
                                           r"'vendor' is outside the project root$"):
         load_config(project)
+
+
+def test_source_root_in_a_link_loop_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loop").symlink_to("loop")
+    write_pyproject(tmp_path, "[tool.nilcheck]\nsource-roots = ['loop/pkg']\n")
+    with pytest.raises(ConfigError, match=r"^pyproject.toml: \[tool.nilcheck\] 'source-roots': "
+                                          r"'loop/pkg' is not a usable path \(.*\)$"):
+        load_config(tmp_path)
