@@ -44,8 +44,8 @@ def declared_roots(project: str, present: Iterable[str]) -> List[DeclaredRoot]:
             continue
         try:
             values = readers[filename](os.path.join(project, filename))
-        except (OSError, ValueError, SyntaxError, RecursionError, MemoryError):
-            continue  # unreadable or not understood: it declares nothing
+        except Exception:  # noqa: BLE001 - any file unreadable or not understood (say
+            continue  # setup.py's `package_dir={[1]: "src"}`, a TypeError) declares nothing
         for directory, package in values:
             root = _inside(directory)
             if root is not None and _is_package_name(package) and (root, package) not in found:

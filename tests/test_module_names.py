@@ -7,7 +7,7 @@ import sys
 import textwrap
 import types
 from pathlib import Path
-from typing import Dict, Sequence
+from typing import Dict, Sequence, Union
 
 import pytest
 from click.testing import CliRunner
@@ -28,11 +28,14 @@ def rule_table(monkeypatch):
         monkeypatch.setitem(sys.modules, "nilcheck.rules", stub)
 
 
-def make(root: Path, files: Dict[str, str]) -> Path:
+def make(root: Path, files: Dict[str, Union[str, bytes]]) -> Path:
     for relative, text in files.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text), encoding="utf-8")
     return root
 
 
@@ -273,6 +276,9 @@ def test_module_name_for_agrees_with_the_scan(tmp_path):
     ("setup.cfg", "[options]\npackage_dir = nonsense\n"),
     ("setup.py", "setup(package_dir=CONSTANT, packages=find_packages(WHERE))\n"),
     ("setup.py", "def broken(:\n"),
+    ("setup.py", "setup(package_dir={[1]: 'src'})\n"),  # literal_eval: TypeError
+    ("setup.py", "setup(package_dir={'': 'src', **more})\n"),
+    ("pyproject.toml", b"[tool.setuptools]\npackage-dir = {'' = '\xff'}\n"),  # not UTF-8
 ])
 def test_metadata_that_is_not_understood_declares_nothing(tmp_path, metadata):
     filename, text = metadata
