@@ -80,6 +80,11 @@ from nilcheck.linter.ftypes import AnalysisSettings
 from nilcheck.linter.positions import start_positions
 root = Path(sys.argv[1]).resolve()
 files, _ = discover_files(root)
+try:  # named all at once, as a scan names them (module_name_for reads the config each call)
+    from nilcheck.linter.discovery import ModuleNamer, relpath
+    names = ModuleNamer(root).names(relpath(root, path) for path in files)
+except ImportError:  # an install from before source roots
+    names = {}
 sys.setrecursionlimit(20000)
 clock = time.process_time
 spent = dict(read=0.0, nesting=0.0, parse=0.0, facts=0.0, positions=0.0)
@@ -99,7 +104,8 @@ for path in files:
     except Exception:
         continue
     d = clock()
-    name, is_package = module_name_for(root, path)
+    name, is_package = (names.get(relpath(root, path)) if names else None) \
+        or module_name_for(root, path)
     modules.append(ModuleConverter(name, path.relative_to(root).as_posix(), is_package,
                                    None).convert(module))
     e = clock()

@@ -112,6 +112,7 @@ def scan(
         seconds=time.perf_counter() - started,
         calls_resolved=analysed.calls_resolved,
         calls_unresolved=analysed.calls_unresolved,
+        warnings=analysed.warnings,
     )
     return ScanOutcome(
         result=result,
@@ -132,6 +133,7 @@ def _settings(root: Path, config, entry: Sequence[str], jobs: Optional[int], use
         initializer_methods=config.initializer_methods,
         spawners=config.spawners,
         project_scripts=config.project_scripts,
+        source_roots=config.source_roots,
         jobs=jobs if jobs else (os.cpu_count() or 1),
         use_cache=use_cache,
         python_target=python_target(config.requires_python),

@@ -134,6 +134,9 @@ def scan(
     )
     scan_started_ns = time.time_ns()  # --fix leaves alone a file modified after this
     outcome = scan_again(progress=progress_for_terminal(quiet))
+    if not quiet:
+        for warning in outcome.result.warnings:
+            click.echo(f"nilcheck: warning: {warning}", err=True)
     for file, line in outcome.unused_suppressions:
         click.echo(f"{file}:{line}: warning: unused suppression comment", err=True)
 

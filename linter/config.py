@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import posixpath
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,7 @@ KEYS: Dict[str, str] = {
     "select": "list",
     "ignore": "list",
     "baseline": "str",
+    "source-roots": "list",
 }
 
 
@@ -50,6 +52,9 @@ class Config:
     # [project] requires-python as written (any type: syntax.python_target reads it and
     # falls back to the running interpreter, never an error); None when absent.
     requires_python: Optional[object] = None
+    # Directories top-level packages live in, relative to the root, "/"-separated and
+    # normalised ("." is the root); they take precedence over the detected ones.
+    source_roots: Tuple[str, ...] = ()
 
 
 def find_project_root(paths: Sequence[os.PathLike] | Sequence[str]) -> Path:
@@ -89,6 +94,9 @@ def load_config(root: Path) -> Config:
     if not isinstance(table, dict):
         raise ConfigError(f"{shown}: [tool.nilcheck] must be a table")
     values = _validate_table(table, shown)
+    where = f"{shown}: [tool.nilcheck] 'source-roots'"
+    source_roots = [_source_root(Path(root), item, where)
+                    for item in values.get("source-roots", ())]
     baseline = values.get("baseline")
     return Config(
         path=path,
@@ -101,6 +109,7 @@ def load_config(root: Path) -> Config:
         baseline=(Path(root) / baseline) if baseline else None,
         project_scripts=_project_scripts(document),
         requires_python=_requires_python(document),
+        source_roots=tuple(dict.fromkeys(source_roots)),
     )
 
 
@@ -143,7 +152,34 @@ def _item_problem(key: str, item: str) -> Optional[str]:
         return rule_code_problem(item)
     if key == "exclude" and not item:
         return "empty glob"
+    if key == "source-roots" and not item:
+        return "empty path (the project root is '.')"
     return None
+
+
+def _source_root(root: Path, item: str, where: str) -> str:
+    """item as a normalised "/"-separated directory relative to root; ConfigError when it
+    is not a directory inside the project."""
+    posix = item.replace("\\", "/")
+    if os.path.isabs(item) or posixpath.isabs(posix):
+        raise ConfigError(f"{where}: {item!r} must be relative to the project root")
+    if "\0" in item:
+        raise ConfigError(f"{where}: {item!r} is not a path (it holds a NUL character)")
+    normal = posixpath.normpath(posix)
+    directory = root / normal
+    try:
+        # Lexically too: the roots name the files below them by these relative paths.
+        inside = normal != ".." and not normal.startswith("../") \
+            and directory.resolve().is_relative_to(root.resolve())
+        is_directory = inside and directory.is_dir()
+    except (OSError, ValueError, RuntimeError) as error:  # too long, a link loop (<3.13)
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise ConfigError(f"{where}: {item[:80]!r} is not a usable path ({reason})") from None
+    if not inside:
+        raise ConfigError(f"{where}: {item!r} is outside the project root")
+    if not is_directory:
+        raise ConfigError(f"{where}: {item!r} is not a directory under the project root")
+    return normal
 
 
 def entry_point_problem(value: str) -> Optional[str]:

@@ -19,7 +19,7 @@ from typing import (TYPE_CHECKING, Callable, Dict, Iterator, List, Optional, Seq
                     Tuple, TypeVar, Union)
 
 from nilcheck.linter.cache import FactsCache
-from nilcheck.linter.discovery import module_name_for
+from nilcheck.linter.discovery import ModuleNamer
 from nilcheck.linter.ftypes import AnalysisSettings, FileError, ScanResult
 from nilcheck.linter.stack import call_on_large_stack
 
@@ -66,8 +66,9 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
     root = settings.root.resolve()
     cache = FactsCache.open(root) if settings.use_cache else None
     pool = _pool_for_edits(settings, cache) if cache is not None else None
+    namer = ModuleNamer(root, settings.source_roots)
     with _paused_gc():
-        sources, unreadable = read_sources(root, settings.files)
+        sources, unreadable = read_sources(root, settings.files, namer)
     target = settings.python_target
     keys = {relative: cache.entry_key(relative, name, is_package, source, _target_key(target))
             for relative, (_, source, name, is_package) in sources.items()} if cache else {}
@@ -96,7 +97,8 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
             cache.save()
     return ScanResult(findings=outcome[0], errors=outcome[1], files=len(settings.files),
                       seconds=round(time.perf_counter() - started, 3),
-                      calls_resolved=outcome[2][0], calls_unresolved=outcome[2][1])
+                      calls_resolved=outcome[2][0], calls_unresolved=outcome[2][1],
+                      warnings=list(namer.warnings))
 
 
 def on_program(settings: AnalysisSettings, compute: Callable[["Program"], Tuple[T, Set[str]]],
@@ -109,7 +111,8 @@ def on_program(settings: AnalysisSettings, compute: Callable[["Program"], Tuple[
     cache = FactsCache.open(root) if settings.use_cache else None
     try:
         with _paused_gc():
-            sources, unreadable = read_sources(root, settings.files)
+            sources, unreadable = read_sources(root, settings.files,
+                                               ModuleNamer(root, settings.source_roots))
         target = settings.python_target
         keys = {relative: cache.entry_key(relative, name, is_package, source,
                                           _target_key(target))
@@ -205,10 +208,11 @@ Result = Union["ModuleFacts", FileError]
 Progress = Callable[[int, int], None]
 
 
-def read_sources(root: Path, files: Sequence[Path]
+def read_sources(root: Path, files: Sequence[Path], namer: Optional[ModuleNamer] = None
                  ) -> Tuple[Dict[str, Job], Dict[str, FileError]]:
     """The job of every readable file and the FileError of every other, by relative
-    path, in path order."""
+    path, in path order. Modules are named by namer (by default: from the roots found
+    under root), all at once, so that no two files have one name."""
     listed: List[Tuple[str, str]] = []  # (relative, absolute), paths as strings
     base = os.path.join(os.fspath(root), "")
     for path in files:
@@ -220,11 +224,14 @@ def read_sources(root: Path, files: Sequence[Path]
             absolute = Path(text)
             listed.append((absolute.relative_to(root).as_posix(), str(absolute)))
     listed.sort()
+    namer = namer if namer is not None else ModuleNamer(root)
+    names = namer.names(relative for relative, _ in listed)
     sources: Dict[str, Job] = {}
-    unreadable: Dict[str, FileError] = {}
-    packages: Dict[str, Tuple[str, ...]] = {}
+    unreadable: Dict[str, FileError] = dict(namer.unnamed)
     for relative, absolute in listed:
-        name, is_package = module_name_for(root, absolute, packages)
+        if relative not in names:
+            continue
+        name, is_package = names[relative]
         try:
             with open(absolute, "rb") as handle:
                 source = handle.read()

@@ -54,7 +54,7 @@ def resolve_entry(index: ProjectIndex, spec: str, depth: int = 0):
         return "expected 'module:Qual.name'"
     module = index.modules.get(module_name)
     if module is None:
-        return f"no module '{module_name}' among the analysed files"
+        return _no_module(index, module_name, qualname)
     imported = tuple((f"{m}.<module>", None) for m in sorted(imported_modules(index, module_name)))
     own_toplevel: Tuple[Ctx, ...] = ((f"{module_name}.<module>", None),)
     if qualname == "__main__":
@@ -87,6 +87,39 @@ def resolve_entry(index: ProjectIndex, spec: str, depth: int = 0):
             if isinstance(entry, Entry):
                 return Entry(spec, entry.ctx, entry.prelude)
     return f"no function or method '{qualname}' in module '{module_name}'"
+
+
+def _no_module(index: ProjectIndex, module_name: str, qualname: str) -> str:
+    """Why module_name is not analysed; when a file that would be that module is analysed
+    under another name (its path ends with the module's: owrx/reporting/mqtt.py analysed
+    as owrx.reporting.mqtt, asked for as reporting.mqtt), which name to use instead, the
+    source root that name is from, and the directory that as a source root would give
+    the name asked for."""
+    message = f"no module '{module_name}' among the analysed files"
+    tail = module_name.replace(".", "/")
+    for module in sorted(index.modules.values(), key=lambda m: m.path):
+        for suffix in (f"{tail}.py", f"{tail}/__init__.py"):
+            if module.path != suffix and not module.path.endswith(f"/{suffix}"):
+                continue
+            directory = module.path[:-len(suffix)].rstrip("/") or "."
+            root = _root_of(module.path, module.name)
+            under = f" (under the source root '{root}')" if root is not None else ""
+            return (f"{message}; did you mean '{module.name}:{qualname}'? {module.path} "
+                    f"is analysed as '{module.name}'{under}; or add '{directory}' to "
+                    f"[tool.nilcheck] source-roots")
+    return message
+
+
+def _root_of(path: str, name: str) -> Optional[str]:
+    """The directory a module at path is named name from, "." for the project root; None
+    when its name is not its path (a package-dir mapping: lib/ named app)."""
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    names = name.split(".")
+    if len(parts) < len(names) or parts[len(parts) - len(names):] != names:
+        return None
+    return "/".join(parts[:len(parts) - len(names)]) or "."
 
 
 def _owner_of_method(index: ProjectIndex, module_name: str, qualname: str) -> Optional[str]:

@@ -385,7 +385,8 @@ class _Project:
         if data is not None:
             try:
                 module = cst.parse_module(data)
-                name, _ = module_name_for(self.root, self.root / rel)
+                name = self.sites.module_names.get(rel) \
+                    or module_name_for(self.root, self.root / rel)[0]
                 wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
                 parsed = _SourceFile(rel, module, wrapper, name)
                 self.plan.originals[rel] = data

@@ -94,6 +94,9 @@ class AnalysisSettings:
     initializer_methods: Tuple[str, ...] = ()
     spawners: Tuple[str, ...] = ()  # qualified callables, e.g. "mylib.run_later"
     project_scripts: Tuple[str, ...] = ()  # [project.scripts]/[project.gui-scripts] targets
+    # Configured directories top-level packages live in, relative to root; the rest are
+    # detected (see discovery.py for how modules are named).
+    source_roots: Tuple[str, ...] = ()
     jobs: int = 1
     use_cache: bool = False
     # The Python version files must be valid for (requires-python); None: the running
@@ -111,3 +114,6 @@ class ScanResult:
     # "no findings" with nothing followed is not a clean bill of health.
     calls_resolved: int = 0
     calls_unresolved: int = 0
+    # One line each, for stderr: what the user should know but is not a finding or a
+    # file error (e.g. two files that would have the same module name).
+    warnings: list = field(default_factory=list)  # list[str]

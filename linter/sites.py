@@ -38,6 +38,9 @@ class ProjectSites:
     field_stores: Dict[str, List[Site]] = field(default_factory=dict)  # field id -> not self
     # class id -> its project subclasses, each with (file, line) of its class statement
     subclasses: Dict[str, List[Tuple[str, Tuple[str, int]]]] = field(default_factory=dict)
+    # file -> the module name the analysis gave it (source roots and name conflicts
+    # decided once, for the whole project: the planner must name ids the same way)
+    module_names: Dict[str, str] = field(default_factory=dict)
 
     @property
     def files(self) -> Set[str]:
@@ -56,7 +59,8 @@ def project_sites(program) -> ProjectSites:
     roots += [default_context(index, fid) for fid in sorted(index.functions)
               if not fid.endswith((".<module>", ".<main>"))]
     resolver.prepare(roots)
-    sites = ProjectSites()
+    sites = ProjectSites(module_names={module.path: name
+                                       for name, module in index.modules.items()})
     for ctx in list(flow.lowered):
         fid = ctx[0]
         function = index.function(fid)

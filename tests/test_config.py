@@ -80,8 +80,11 @@ def test_every_key_is_read(tmp_path):
         select = ["NIL001"]
         ignore = []
         baseline = ".nilcheck-baseline.json"
+        source-roots = ["src", "./services/billing/", "."]
         """,
     )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "services" / "billing").mkdir(parents=True)
     config = load_config(tmp_path)
     assert config.entry_points == ("app.server:Server.start",)
     assert config.initializer_methods == ("attach", "bind")
@@ -91,6 +94,7 @@ def test_every_key_is_read(tmp_path):
     assert config.ignore == ()
     assert config.baseline == tmp_path / ".nilcheck-baseline.json"
     assert config.project_scripts == ("app.cli:Cli.run", "app.gui:start", "app.server:main")
+    assert config.source_roots == ("src", "services/billing", ".")
 
 
 BAD_CONFIGS = [
@@ -106,6 +110,17 @@ BAD_CONFIGS = [
     ("select = ['NIL999']", ["'select'", "unknown rule code 'NIL999'", "NIL001"]),
     ("ignore = ['E501']", ["'ignore'", "unknown rule code 'E501'"]),
     ("initializer-methods = ['set up']", ["'initializer-methods'", "'set up'"]),
+    ("source_roots = ['src']", ["unknown key 'source_roots'", "did you mean 'source-roots'"]),
+    ("source-roots = 'src'", ["'source-roots' must be a list of strings", "string"]),
+    ("source-roots = ['']", ["'source-roots'", "empty path"]),
+    ("source-roots = ['missing']", ["'source-roots'", "'missing' is not a directory under"]),
+    ("source-roots = ['../elsewhere']", ["'source-roots'", "'../elsewhere' is outside the project"]),
+    ("source-roots = ['/usr/lib']", ["'source-roots'", "'/usr/lib' must be relative"]),
+    ("source-roots = ['pyproject.toml']", ["'source-roots'", "is not a directory"]),
+    # Lexically outside, even where it leads back in: roots name files by relative paths.
+    ("source-roots = ['../']", ["'source-roots'", "'../' is outside the project"]),
+    ('source-roots = ["a\\u0000b"]', ["'source-roots'", "NUL character"]),
+    (f"source-roots = ['{'x' * 5000}']", ["'source-roots'", "is not a usable path"]),
 ]
 
 
@@ -149,3 +164,24 @@ def test_file_outside_working_directory_is_named_by_full_path(tmp_path, monkeypa
     with pytest.raises(ConfigError) as caught:
         load_config(project)
     assert str(caught.value).startswith(f"{project / 'pyproject.toml'}: ")
+
+
+def test_source_root_linked_outside_the_project_is_refused(tmp_path, monkeypatch):
+    project = tmp_path / "proj"
+    project.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (project / "vendor").symlink_to(tmp_path / "elsewhere")
+    monkeypatch.chdir(project)
+    write_pyproject(project, "[tool.nilcheck]\nsource-roots = ['vendor']\n")
+    with pytest.raises(ConfigError, match=r"^pyproject.toml: \[tool.nilcheck\] 'source-roots': "
+                                          r"'vendor' is outside the project root$"):
+        load_config(project)
+
+
+def test_source_root_in_a_link_loop_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "loop").symlink_to("loop")
+    write_pyproject(tmp_path, "[tool.nilcheck]\nsource-roots = ['loop/pkg']\n")
+    with pytest.raises(ConfigError, match=r"^pyproject.toml: \[tool.nilcheck\] 'source-roots': "
+                                          r"'loop/pkg' is not a usable path \(.*\)$"):
+        load_config(tmp_path)

@@ -223,7 +223,8 @@ def test_read_sources_names_modules_from_packages_however_paths_are_given(tmp_pa
         ("app/__init__.py", "app", True, b"# app/__init__.py\n"),
         ("app/core/__init__.py", "app.core", True, b"# app/core/__init__.py\n"),
         ("app/core/server.py", "app.core.server", False, b"# app/core/server.py\n"),
-        ("scripts/run.py", "run", False, b"# scripts/run.py\n"),
+        # A directory without __init__.py is a namespace package under the root.
+        ("scripts/run.py", "scripts.run", False, b"# scripts/run.py\n"),
         ("top.py", "top", False, b"# top.py\n"),
     ]
     assert all(key == job[0] for key, job in sources.items())
