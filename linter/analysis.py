@@ -307,6 +307,12 @@ class Analysis:
                 dead = self._uncalled_initializer(field, receiver)
                 if dead is None:
                     continue
+                if any(hop.kind == "spawn" and not hop.concurrent for hop in trace):
+                    # A callback that runs later (on a loop, or when the object's own
+                    # code calls what it stored) may run after the caller's next step,
+                    # which may be the initializer: only a thread or other concurrent
+                    # start certainly races the fresh object.
+                    continue
                 rule, initializer = "NIL003", (dead, dead[1], None, None)
             hazards.append(Hazard(
                 field=name, receiver=receiver, read_function=function, line=line,

@@ -668,6 +668,25 @@ class ModuleConverter:
         value = self.decorate(LocalClass(qualname), decorators, node.decorators, out)
         self.bind_name(node.name.value, value, self.pos(node.name)[0], out)
 
+    def _explicit_super(self, node: cst.Call) -> bool:
+        """`super(Cls, self)` or `super(self.__class__, self)` in a method: Python 2's
+        spelling of `super()` (the second runs the next class after the instance's own
+        class, the enclosing one when it is not subclassed)."""
+        if len(node.args) != 2 or any(arg.keyword or arg.star for arg in node.args):
+            return False
+        me = self.scope.self_name
+        first, second = node.args[0].value, node.args[1].value
+        if me is None or type(second) is not cst.Name or second.value != me:
+            return False
+        enclosing = self.scope.qualname.split(".<locals>.")[0].rsplit(".", 2)
+        own_class = enclosing[-2] if len(enclosing) > 1 else None
+        return (type(first) is cst.Name and first.value == own_class) or \
+            _dotted_cst(first) == f"{me}.__class__" if type(first) in (
+                cst.Name, cst.Attribute) else (
+                type(first) is cst.Call and _dotted_cst(first.func) == "type"
+                and len(first.args) == 1 and type(first.args[0].value) is cst.Name
+                and first.args[0].value.value == me)
+
     def _sets_computed_attributes(self, qualname: str) -> bool:
         """Does a method of the class create attributes whose names the code does not
         spell (`setattr(self, name, v)`, `self.__dict__.update(d)`, `vars(self)[k] = v`)?
@@ -902,7 +921,7 @@ class ModuleConverter:
     def call(self, node: cst.Call, out: List, awaited: bool) -> Expr:
         func_name = _dotted_cst(node.func) if type(node.func) in (cst.Name, cst.Attribute) \
             else None
-        if func_name == "super" and not node.args:
+        if func_name == "super" and (not node.args or self._explicit_super(node)):
             out.append(Call(self.name("super"), (), (), *self.pos(node)))
             return Super()
         if func_name == "getattr" and len(node.args) >= 2 and _string_value(node.args[1].value):

@@ -412,7 +412,11 @@ class Resolver:
                 self.calls_resolved.add(where)
             else:
                 self.calls_unresolved[where] = node
-        on_self = isinstance(node.func, Attr) and self._is_self(ctx, node.func.base)
+        # `self.m()`, `super().m()`, and `Base.m(self, ...)`: the call stays on this object.
+        on_self = isinstance(node.func, Attr) and (
+            self._is_self(ctx, node.func.base)
+            or (bool(node.args) and bool(calls) and self._is_self(ctx, node.args[0])
+                and all(t[1] is not None and t[1] == ctx[1] for t in calls)))
         out: List = []
         groups: Dict[Tuple[bool, bool], List[Ctx]] = {}
         for target in sorted(spawned, key=_ctx_key):
@@ -427,7 +431,10 @@ class Resolver:
             out.append(RCall(tuple(calls), node.line, on_self=on_self))
             edges.extend((t, False) for t in calls)
         for targets in synced:  # what each argument gave runs in turn, inside the call
-            out.append(RCall(tuple(targets), node.line, on_self=on_self))
+            # `log.callWithLogger(self, self.handle, msg)` runs self.handle on this
+            # object, as the spawns above judge it: a method of the same class.
+            same_object = on_self or all(t[1] is not None and t[1] == ctx[1] for t in targets)
+            out.append(RCall(tuple(targets), node.line, on_self=same_object))
             edges.extend((t, False) for t in targets)
         values = self.evaluate(ctx, node.func) if node.kind == "" else ()
         if values and all(self._no_return(v) for v in values):
