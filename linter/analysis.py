@@ -13,7 +13,8 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 import networkx as nx
 
 from nilcheck.linter.index import ProjectIndex
-from nilcheck.linter.ir import Attr, Call, Exit, Name, NoneConst, Store, Super, Try, walk_nodes
+from nilcheck.linter.ir import Attr, Call, Exit, If, Name, NoneConst, Store, Super, Try, walk_nodes
+from nilcheck.linter.models import PYTHON_CALLS
 from nilcheck.linter.ordering import (
     RCall, RGen, RIf, RKill, RLoop, RTry, Ctx, Hop, Summary, ctx_key, present, solve,
     unmarked,
@@ -400,7 +401,7 @@ class Analysis:
                 line = _establishing_store(index.function(fid), attr, presence)
                 if line is None:
                     continue
-                if fid in lowered or name.startswith("__"):
+                if fid in lowered or name in PYTHON_CALLS:
                     # It runs on some path, or Python calls it by its special name
                     # (`__post_init__`, `__setstate__`...): not "never".
                     return None
@@ -548,15 +549,16 @@ def _during_construction(trace: Tuple[Hop, ...]) -> bool:
 
 def _establishing_store(function, attr: str, presence: bool = False) -> Optional[int]:
     """Line of an unconditional `self.attr = <not None>` in the function's body (with
-    presence, of any value: the attribute then exists)."""
+    presence, of any value: the attribute then exists), or of one made lazily: inside
+    `if self.attr is None:` (or `if not self.attr:`), whose other branch finds it set."""
+    me = Attr(Name(function.self_name), attr) if function.self_name else None
+
     def scan(block):
         for node in block:
-            if isinstance(node, Store) and node.target.attr == attr \
-                    and isinstance(node.target.base, Name) \
-                    and node.target.base.id == function.self_name \
+            if isinstance(node, Store) and node.target == me \
                     and (presence or not isinstance(node.value, NoneConst)):
                 return node.line
-            if isinstance(node, Try):
+            if isinstance(node, Try) or (isinstance(node, If) and me in node.false_facts):
                 found = scan(node.body)
                 if found is not None:
                     return found

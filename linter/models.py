@@ -116,3 +116,22 @@ CONTAINER_METHODS = frozenset({"append", "add", "appendleft", "insert", "extend"
 # keep their name on an external object that nothing else names (see valueflow._member).
 MODELLED_METHODS = frozenset(CONCURRENT_REGISTRARS | COROUTINE_RUNNERS
                              | COROUTINE_RUNNERS_AWAITED | {"start", "sort"})
+
+# Special methods Python itself calls (a `with`, a `for`, pickling, `copy`, dataclasses,
+# descriptors, attribute access, operators...): a method by one of these names is called
+# although no code names it. A dunder name outside this set (`__connect__`) is an
+# ordinary method that only code calls.
+PYTHON_CALLS = frozenset(
+    {name for name in dir(object) + dir(type) + dir(int) + dir(list) + dir(dict)
+     + dir(BaseException) if name.startswith("__") and name.endswith("__")}
+    | {"__enter__", "__exit__", "__aenter__", "__aexit__", "__call__", "__iter__",
+       "__next__", "__aiter__", "__anext__", "__await__", "__getattr__", "__get__",
+       "__set__", "__delete__", "__set_name__", "__post_init__", "__setstate__",
+       "__getstate__", "__reduce__", "__reduce_ex__", "__copy__", "__deepcopy__",
+       "__del__", "__missing__", "__fspath__", "__index__", "__bool__", "__len__",
+       "__contains__", "__getitem__", "__setitem__", "__delitem__", "__reversed__",
+       "__class_getitem__", "__init_subclass__", "__prepare__", "__instancecheck__",
+       "__subclasscheck__", "__length_hint__", "__matmul__", "__rmatmul__",
+       "__imatmul__", "__complex__", "__float__", "__round__", "__trunc__",
+       "__floor__", "__ceil__", "__bytes__", "__format__", "__buffer__",
+       "__release_buffer__", "__get_validators__", "__attrs_post_init__"})
