@@ -295,6 +295,7 @@ class Analysis:
                 # Through another object the flow merges every instance of its class
                 # (`zinfo.header_offset`): one built elsewhere may have the attribute.
                 continue
+            racing = any(hop.kind == "spawn" and hop.concurrent for hop in trace)
             if any(field in self.implied_by(flag) for flag in guards):
                 continue  # guarded by a flag that is only ever set together with it
             # The initializer this entry runs too late; or, when this entry never runs
@@ -302,6 +303,11 @@ class Analysis:
             initializer = self._initializer(field, (entry.ctx,)) or \
                 self._initializer(field, tuple(all_roots))
             rule = "NIL001"
+            if initializer is not None and presence and not racing:
+                # Along plain calls a load of a missing attribute fails on every run of
+                # that path, which its author would have seen unless the values steer
+                # around it (a memo flag, a mode): only a race makes it a startup hazard.
+                continue
             if initializer is None:
                 # No entry point runs an initializer: a report only when the object's
                 # whole history is known and none of its initializers ever runs.
@@ -362,6 +368,11 @@ class Analysis:
                 if presence and not self.index.may_be_missing(receiver,
                                                               name.rsplit(".", 1)[1]):
                     continue
+                if presence and not any(hop.kind == "spawn" for hop in trace):
+                    continue  # a plain call path: see _entry_hazards
+                if not presence and not self.index.may_be_unset(receiver,
+                                                                name.rsplit(".", 1)[1]):
+                    continue  # a class-level default: the read finds that
                 assigned = self.assignments(ctx).get(field)
                 hazards.append(Hazard(
                     field=name, receiver=receiver, read_function=function, line=line,

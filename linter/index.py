@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from nilcheck.linter.models import PLAIN_BASES
+from nilcheck.linter.stdlib_bases import stdlib_attributes
 from nilcheck.linter.ir import (
     Bind, ClassFacts, FunctionFacts, ModuleFacts, Name, NoneConst, Store, walk_nodes,
 )
@@ -199,7 +200,7 @@ class ProjectIndex:
             # something a framework base synthesizes, unless the bases are plain.
             facts = self.class_facts(klass)
             return not facts.is_dataclass and self.plain(klass)
-        return self.plain(cid)
+        return not self.may_provide(cid, attr)
 
     def none_in_constructor(self, cid: str, attr: str) -> bool:
         """Does a constructor of cid's hierarchy store None into `self.attr`?"""
@@ -223,7 +224,21 @@ class ProjectIndex:
                 return False
         if self.find_method(cid, attr) is not None:
             return False
-        return self.plain(cid)
+        return not self.may_provide(cid, attr)
+
+    def may_provide(self, cid: str, attr: str) -> bool:
+        """May something outside the project's code give instances of cid `attr`: a
+        __getattr__ or computed attribute names, or a base class outside the project
+        that is not known (a standard-library base is known: stdlib_bases)?"""
+        if any(self.class_facts(k).dynamic_attributes for k in self.mro(cid)):
+            return True
+        for base in self.external_bases(cid):
+            if base in PLAIN_BASES:
+                continue
+            known = stdlib_attributes(base)
+            if known is None or attr in known:
+                return True
+        return False
 
     def plain(self, cid: str) -> bool:
         """Does cid get its attributes only from the project (no framework base, no
