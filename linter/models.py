@@ -112,6 +112,11 @@ CONTAINER_METHODS = frozenset({"append", "add", "appendleft", "insert", "extend"
                                "extendleft", "update", "setdefault", "pop", "popleft", "get",
                                "values", "keys", "items", "copy", "sort"})
 
+# Methods that make a library object go live: the callbacks stored on it before (paho's
+# `client.on_message = cb`) may run from then on, on the library's thread or loop.
+ACTIVATION_METHODS = frozenset({"loop_start", "loop_forever", "start", "run_forever",
+                                "serve_forever", "exec_", "exec", "mainloop", "spin"})
+
 # Method names the models above recognise on objects from outside the project: these
 # keep their name on an external object that nothing else names (see valueflow._member).
 MODELLED_METHODS = frozenset(CONCURRENT_REGISTRARS | COROUTINE_RUNNERS

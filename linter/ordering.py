@@ -231,7 +231,10 @@ class _Walker:
         self.flag_states: Dict[str, FrozenSet[str]] = {}
 
     def expose(self, key: ReadKey, trace: Tuple[Hop, ...], guards: FrozenSet[str]) -> None:
-        if key not in self.exposed:
+        # The first path found is kept, unless a later one races (a thread, a library
+        # callback gone live): what a read can do at once decides NIL002 and NIL003.
+        old = self.exposed.get(key)
+        if old is None or (_races(trace) and not _races(old[0])):
             self.exposed[key] = (trace, guards)
 
     def block(self, nodes: Sequence, state, protected: bool, jumps: Dict[str, list]):
@@ -391,6 +394,10 @@ class _Walker:
             final = self.block(node.final, start, protected, jumps)
             return final if after is not None else None
         return after
+
+
+def _races(trace: Tuple[Hop, ...]) -> bool:
+    return any(hop.kind == "spawn" and hop.concurrent for hop in trace)
 
 
 def _exits(node) -> bool:

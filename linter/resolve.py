@@ -27,7 +27,9 @@ from nilcheck.linter.ir import (
     Snapshot, Starred, Store, Subscript, Super, Try, Await, AliasGuard, Declared, dotted,
     is_falsy_literal, walk_nodes,
 )
-from nilcheck.linter.models import NO_RETURN, NO_RETURN_ANNOTATIONS
+from nilcheck.linter.models import (
+    ACTIVATION_METHODS, CONCURRENT_CALLS, NO_RETURN, NO_RETURN_ANNOTATIONS, THREAD_FACTORIES,
+)
 from nilcheck.linter.names import StaticNames
 from nilcheck.linter.ordering import (
     Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RSnapshot, RTry, ctx_key, present,
@@ -60,6 +62,9 @@ class Resolver:
         # Calls of callbacks taken from an object's fields or containers, per context:
         # (line, target); the ordering counts them where they were stored (see above).
         self.deferred_calls: Dict[Ctx, List[Tuple[int, Ctx]]] = {}
+        # Callbacks stored on a library object this function built, by (context, local
+        # name): they run once the object goes live (see _activations).
+        self._inactive: Dict[Tuple[Ctx, str], List[Ctx]] = {}
         self._properties: Dict[str, bool] = {}
         self._implicit_parts: Dict[int, tuple] = {}
         self._fields_known: Dict[Tuple[str, str], bool] = {}
@@ -279,6 +284,32 @@ class Resolver:
             out.append(RCall(spawned, node.line, spawn=True, on_self=on_self,
                              concurrent=outside and not fresh))
             edges.extend((t, True) for t in spawned)
+            if outside and fresh:
+                self._inactive.setdefault((ctx, node.target.base.id), []).extend(spawned)
+        return out
+
+    def _activations(self, ctx: Ctx, node: Call, externals) -> List:
+        """A library object this function built goes live here: a modelled start method
+        is called on it (`client.loop_start()`), or one of its methods is handed to a
+        thread (`Thread(target=client.loop_forever)`). The callbacks already stored on it
+        may run from here on, on the library's thread."""
+        names = []
+        func = node.func
+        if type(func) is Attr and type(func.base) is Name and func.attr in ACTIVATION_METHODS:
+            names.append(func.base.id)
+        if any(name in THREAD_FACTORIES or name in CONCURRENT_CALLS for name in externals):
+            for value in list(node.args) + [v for _, v in node.kwargs]:
+                if type(value) is Attr and type(value.base) is Name:
+                    names.append(value.base.id)
+        out = []
+        for name in names:
+            targets = self._inactive.pop((ctx, name), None)
+            if targets:
+                targets = tuple(sorted(set(targets), key=ctx_key))
+                out.append(RCall(targets, node.line, spawn=True,
+                                 on_self=all(t[1] is not None and t[1] == ctx[1]
+                                             for t in targets),
+                                 concurrent=True))
         return out
 
     def _from_heap(self, ctx: Ctx, expr: Expr, depth: int = 0) -> bool:
@@ -387,6 +418,15 @@ class Resolver:
 
     def _call(self, ctx: Ctx, node: Call, edges) -> List:
         calls, synced, spawned, externals, resolved = self.call_targets(ctx, node)
+        if self._inactive:
+            activated = self._activations(ctx, node, externals)
+            if activated:
+                return activated + self._call_rest(ctx, node, edges, calls, synced, spawned,
+                                                   externals, resolved)
+        return self._call_rest(ctx, node, edges, calls, synced, spawned, externals, resolved)
+
+    def _call_rest(self, ctx: Ctx, node: Call, edges, calls, synced, spawned, externals,
+                   resolved) -> List:
         if calls and node.kind == "" and self.flow.patch_values \
                 and type(node.func) in (Name, Attr):
             patched = self._patched_targets(ctx, node.func)
