@@ -22,8 +22,22 @@ Starting from the project's entry points, nilcheck follows calls in order — th
 methods, constructors, inherited and imported code — and treats threads, timers,
 executor jobs, asyncio tasks, event-loop callbacks, signal and `atexit` handlers, and
 callbacks handed to other objects as code that may run at any moment after the statement
-that spawns it. A read is reported when it can run before the initializer has run on
-every path leading to it; each finding carries the trace from the entry point to the read.
+that spawns it. Library calls are known from a table (`nilcheck.linter.models`,
+`LIBRARY_CALLBACKS`): rospy subscribers and timers, gevent and eventlet spawns, twisted's
+thread pool, APScheduler jobs and zeroconf browsers run their callbacks on threads of
+their own; callbacks stored on a library object the code just built (paho's
+`client.on_message = ...`) run once it goes live (`loop_start()`, or a thread running
+`client.loop_forever`). A read is reported when it can run before the initializer has
+run on every path leading to it; each finding carries the trace from the entry point to
+the read.
+
+A field the constructor never assigns does not exist until its initializer runs, so then
+any load of it fails with `AttributeError`, not only a dereference: `if self.config:`,
+`f(self.limits)`. Such loads are reported when a thread or other concurrent start can run
+them first (along plain calls they would fail on every run of that path);
+`hasattr(self, "x")`, `getattr(self, "x", default)` and `except AttributeError` guard
+them, and a class attribute, a base class that may provide the attribute (a
+standard-library base is checked for it) or `__getattr__` makes it exist.
 
 ## Why is this bad?
 Code that runs during startup often reaches objects that are only half wired: a recovery
@@ -91,7 +105,11 @@ the read is started, or guard the read (`if self.host is None: return`).
   that moment, as the rule defines it. A GUI toolkit or an event loop that has not been
   started yet may in fact wait; such findings are true by definition but may be benign.
 - Dynamic attribute access (`setattr`, `__dict__`, `getattr` with a computed name) and
-  decorators that call or register the functions they wrap are not modelled.
+  decorators that call or register the functions they wrap are not modelled; a class
+  that sets attributes by computed names is taken as providing any attribute.
+- A load of a missing attribute through another object than `self`, or along plain calls
+  only, is not reported (the flow merges the instances of a class, and a plain path that
+  always fails is one its author has seen or steers around).
 - Calls into code outside the project are opaque: a library that calls back into your
   code is not followed unless the callback is passed to it or configured as a spawner.
   A call on a receiver of unknown type is not resolved by method name alone: measured on

@@ -18,8 +18,16 @@ executor job it submits, or an overridable method it calls — does not read a f
 the object under construction that the constructor assigns only further down.
 
 The trace starts at the class's `__init__` and follows it into base-class constructors
-(`super().__init__()`), so a base class that starts a thread, or calls a method that a
-subclass overrides, before the subclass has assigned its own fields is found too.
+(`super().__init__()`, `super(Cls, self)`, `Base.__init__(self)`), so a base class that
+starts a thread, or calls a method that a subclass overrides, before the subclass has
+assigned its own fields is found too.
+
+Library callbacks come from a table of what each library does with them (rospy
+subscribers, gevent spawns, twisted's thread pool, zeroconf browsers...; see NIL001). A
+callback stored on a library object the constructor built itself runs once that object
+goes live (`client.loop_start()`, a thread on `client.loop_forever`), so what counts is
+whether the fields exist at that statement. A field assigned only on some paths of the
+constructor counts when every assignment of it comes after the escape.
 
 ## Why is this bad?
 The object is half built while its constructor runs. A thread started there can run at
