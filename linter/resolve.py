@@ -258,6 +258,11 @@ class Resolver:
         out: List = []
         pairs = self.fields_of(ctx, node.target)
         owners = {field for field, _ in pairs}
+        if len(owners) > 1 and ctx[1] is not None and self._is_self(ctx, node.target.base):
+            # `self` in a method run for class C is a C: its own field is the one stored,
+            # whatever else the flow merged into the parameter.
+            owners = {field for field, receiver in pairs if receiver == ctx[1]}
+            pairs = [pair for pair in pairs if pair[1] == ctx[1]]
         if len(owners) == 1:
             field = pairs[0][0]
             if isinstance(node.value, NoneConst):
