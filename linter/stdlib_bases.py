@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import sys
 import sysconfig
@@ -50,6 +51,8 @@ def stdlib_attributes(dotted: str) -> Optional[FrozenSet[str]]:
     parts = dotted.split(".")
     if len(parts) < 2 or parts[0] not in _stdlib_modules() or parts[0] in _NOT_IMPORTED:
         return None
+    if not _from_the_standard_library(parts[0]):
+        return None
     for split in range(len(parts) - 1, 0, -1):
         module_name = ".".join(parts[:split])
         if module_name in _NOT_IMPORTED:
@@ -77,6 +80,29 @@ def stdlib_attributes(dotted: str) -> Optional[FrozenSet[str]]:
             return None
         names |= stored
     return frozenset(names)
+
+
+def _from_the_standard_library(top: str) -> bool:
+    """Would importing top load the interpreter's own module, not a file of the same
+    name on sys.path (the scanned project's `queue.py` in the working directory)?"""
+    if top in sys.modules:
+        origin = getattr(sys.modules[top], "__file__", None)
+    else:
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            return False
+        if spec is None:
+            return False
+        origin = spec.origin
+    if origin is None or origin in ("built-in", "frozen"):
+        return True
+    library = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    try:
+        path = Path(origin).resolve()
+    except OSError:
+        return False
+    return library in path.parents and "site-packages" not in path.parts
 
 
 def _written_in_python(klass) -> bool:

@@ -18,3 +18,18 @@ def test_unknown_or_unsafe_bases_stay_unknown():
     assert stdlib_attributes("antigravity.Thing") is None  # imported, it opens a browser
     assert stdlib_attributes("threading.current_thread") is None  # not a class
     assert stdlib_attributes("io.NoSuchClass") is None
+
+
+def test_a_project_module_shadowing_a_standard_one_is_never_imported(tmp_path, monkeypatch):
+    # The scanned project's own `sched.py` in the working directory would be found
+    # first on sys.path: nilcheck must not import (run) it.
+    import sys as _sys
+
+    (tmp_path / "sched.py").write_text("raise SystemExit('scanned code ran')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(_sys.modules, "sched", raising=False)
+    stdlib_attributes.cache_clear()
+    try:
+        assert stdlib_attributes("sched.scheduler") is None
+    finally:
+        stdlib_attributes.cache_clear()
