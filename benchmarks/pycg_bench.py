@@ -76,6 +76,11 @@ def _nilcheck(command: str, case: Path) -> Dict[str, List[str]]:
     with tempfile.TemporaryDirectory(prefix="case-") as directory:
         project = Path(directory) / case.name
         shutil.copytree(case, project, ignore=shutil.ignore_patterns("callgraph.json"))
+        # PyCG runs with `--package CASE`: the case directory is where imports start
+        # (it is on sys.path), even when it holds an __init__.py. nilcheck's way to
+        # say the same is a source root.
+        if not (project / "pyproject.toml").exists():
+            (project / "pyproject.toml").write_text('[tool.nilcheck]\nsource-roots = ["."]\n')
         result = subprocess.run(shlex.split(command) + ["graph", str(project), "--all",
                                                         "--format", "pycg", "--no-cache"],
                                 capture_output=True, text=True)
