@@ -482,16 +482,30 @@ class Analysis:
             return cached
         blocked = self._constructor_nodes().get(owner, frozenset())
         parents: Dict[Ctx, Optional[Ctx]] = {}
+        # Contexts that run only as part of building an owner (its constructor and what
+        # that calls in turn) are crossed, not counted: what they set is construction,
+        # not late initialization. What they spawn or schedule (`loop.call_soon(
+        # self._setup)`) runs later, like any callback, and counts.
+        transit: Set[Ctx] = set()
         queue = [r for r in roots if r in self.graph and r not in blocked]
         for root in queue:
             parents.setdefault(root, None)
         for ctx in queue:  # breadth-first: the queue grows while we walk it
             for callee in self.graph.successors(ctx):
-                if callee not in parents and callee not in blocked:
-                    parents[callee] = ctx
-                    queue.append(callee)
+                crossing = callee in blocked or (
+                    ctx in transit and not self.graph[ctx][callee]["spawn"])
+                if callee in parents and (crossing or callee not in transit):
+                    continue  # seen; or seen only in transit and crossed again
+                if crossing:
+                    transit.add(callee)
+                else:
+                    transit.discard(callee)  # also reached on its own: it counts
+                parents[callee] = ctx
+                queue.append(callee)
         initializers: Dict[str, List[Ctx]] = {}
         for ctx in sorted(parents, key=lambda c: (self.index.path_of(c[0]),) + ctx_key(c)):
+            if ctx in transit:
+                continue
             for field, line in self.assignments(ctx).items():
                 if field.rsplit(".", 1)[0] == owner:
                     initializers.setdefault(field, []).append(ctx)
