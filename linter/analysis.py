@@ -50,6 +50,8 @@ class Hazard:
     # The read only loads the attribute, and fails because it does not exist yet
     # (AttributeError), not because it is None.
     missing: bool = False
+    # The initializer is started there as a callback or thread, not called.
+    initializer_scheduled: bool = False
 
 
 class Analysis:
@@ -320,13 +322,14 @@ class Analysis:
                     # which may be the initializer: only a thread or other concurrent
                     # start certainly races the fresh object.
                     continue
-                rule, initializer = "NIL003", (dead, dead[1], None, None)
+                rule, initializer = "NIL003", (dead, dead[1], None, None, False)
             hazards.append(Hazard(
                 field=name, receiver=receiver, read_function=function, line=line,
                 column=column, entry=entry, trace=trace,
                 initializer=(initializer[0][0], initializer[1]),
                 initializer_call=initializer[2] if initializer[3] == entry.ctx else None,
-                rule=rule, missing=self._missing(name, receiver, presence)))
+                rule=rule, missing=self._missing(name, receiver, presence),
+                initializer_scheduled=initializer[4]))
         return hazards
 
     def _missing(self, field: str, receiver: str, presence: bool) -> bool:
@@ -467,10 +470,12 @@ class Analysis:
             route.append(parents[route[-1]])
         root = route[-1]
         call_site = None
+        scheduled = False
         if len(route) > 1:
             callee, caller = route[0], route[1]
             call_site = (caller[0], self._call_line(caller, callee))
-        return ctx, self.assignments(ctx)[field], call_site, root
+            scheduled = bool(self.graph[caller][callee].get("spawn"))
+        return ctx, self.assignments(ctx)[field], call_site, root, scheduled
 
     def _initializers(self, owner: str, roots: Tuple[Ctx, ...]):
         """Field -> contexts that establish it (in a stable order), among those reachable

@@ -87,7 +87,8 @@ class Diagnostics:
         message = f"{field} is read before {init_text} assigns it"
         if hazard.initializer_call is not None:
             caller, line = hazard.initializer_call
-            message += f" (called at {self._path_of(caller)}:{line})"
+            how = "scheduled" if hazard.initializer_scheduled else "called"
+            message += f" ({how} at {self._path_of(caller)}:{line})"
         if spawned:
             message += "; the read runs in a callback or thread started before that"
         if hazard.missing:
