@@ -356,7 +356,7 @@ class Analysis:
                 owner = field.rsplit(".", 1)[0]
                 if receiver != cid or owner not in self.index.mro(cid):
                     continue
-                trace, _ = summary.exposed[key]
+                trace, guards = summary.exposed[key]
                 if field not in summary.gen:
                     # Assigned on some paths only: a hazard when no path assigned it
                     # before the escape (every assignment is further down the body).
@@ -365,6 +365,11 @@ class Analysis:
                         continue  # not assigned by the constructor: NIL001's question
                 if not _during_construction(trace):
                     continue
+                assigned_at = self._assigned_anywhere(ctx).get(field)
+                if assigned_at is not None and trace and any(
+                        self._false_until(ctx, flag, trace[0].line, assigned_at)
+                        for flag in guards):
+                    continue  # behind a flag nothing can set before the field exists
                 module = self.index.module_of(fid).name
                 entry = Entry(f"{module}:{fid[len(module) + 1:]}", ctx)
                 name, presence = unmarked(field)
@@ -384,6 +389,29 @@ class Analysis:
                     initializer_call=None, rule="NIL002",
                     missing=self._missing(name, receiver, presence)))
         return hazards
+
+    def _false_until(self, ctx: Ctx, flag: str, escape: int, until: int) -> bool:
+        """Is the flag field false from the escape at line `escape` of constructor ctx
+        until its line `until`? The constructor set it to a false value before the
+        escape (`self._ready = False`), and nothing that sets it true can have started
+        before `until`: no setter is the constructor itself or reachable from what the
+        constructor calls or starts above that line."""
+        body = self.bodies.get(ctx, ())
+        first = next((node for node in body if isinstance(node, RGen)
+                      and node.field == flag and node.assignment), None)
+        if first is None or first.truthy or first.line > escape:
+            return False
+        setters = {c for c, summary in self.summaries.items() if flag in summary.flag_states}
+        if ctx in setters:
+            return False
+        started: Set[Ctx] = set()
+        for node in walk_resolved(body):
+            if isinstance(node, RCall) and node.line < until:
+                for target in node.targets:
+                    if target in self.graph and target not in started:
+                        started.add(target)
+                        started |= nx.descendants(self.graph, target)
+        return not (setters & started)
 
     def _assigned_anywhere(self, ctx: Ctx) -> Dict[str, int]:
         """Fields the body of ctx itself assigns on some path (`if not sim: self.c = ...`),
