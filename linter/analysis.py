@@ -16,8 +16,8 @@ from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Call, Exit, If, Name, NoneConst, Store, Super, Try, walk_nodes
 from nilcheck.linter.models import PYTHON_CALLS
 from nilcheck.linter.ordering import (
-    RCall, RGen, RIf, RKill, RLoop, RTry, Ctx, Hop, Summary, ctx_key, present, solve,
-    unmarked,
+    RCall, RGen, RIf, RKill, RLoop, RTry, Ctx, Hop, Summary, ctx_key, present, races,
+    solve, unmarked,
 )
 from nilcheck.linter.resolve import Resolver
 
@@ -297,7 +297,6 @@ class Analysis:
                 # Through another object the flow merges every instance of its class
                 # (`zinfo.header_offset`): one built elsewhere may have the attribute.
                 continue
-            racing = any(hop.kind == "spawn" and hop.concurrent for hop in trace)
             if any(field in self.implied_by(flag) for flag in guards):
                 continue  # guarded by a flag that is only ever set together with it
             # The initializer this entry runs too late; or, when this entry never runs
@@ -305,7 +304,7 @@ class Analysis:
             initializer = self._initializer(field, (entry.ctx,)) or \
                 self._initializer(field, tuple(all_roots))
             rule = "NIL001"
-            if initializer is not None and presence and not racing:
+            if initializer is not None and presence and not races(trace):
                 # Along plain calls a load of a missing attribute fails on every run of
                 # that path, which its author would have seen unless the values steer
                 # around it (a memo flag, a mode): only a race makes it a startup hazard.
@@ -351,6 +350,7 @@ class Analysis:
             if self.index.find_method(cid, "__init__") != fid:
                 continue  # a base __init__ reached through super(): its subclass reports
             summary = self.summaries[ctx]
+            assigned_in_body = self._assigned_anywhere(ctx)
             for key in sorted(summary.exposed):
                 field, receiver, function, line, column = key
                 owner = field.rsplit(".", 1)[0]
@@ -360,12 +360,12 @@ class Analysis:
                 if field not in summary.gen:
                     # Assigned on some paths only: a hazard when no path assigned it
                     # before the escape (every assignment is further down the body).
-                    first = self._assigned_anywhere(ctx).get(field)
+                    first = assigned_in_body.get(field)
                     if first is None or not trace or first < trace[0].line:
                         continue  # not assigned by the constructor: NIL001's question
                 if not _during_construction(trace):
                     continue
-                assigned_at = self._assigned_anywhere(ctx).get(field)
+                assigned_at = assigned_in_body.get(field)
                 if assigned_at is not None and trace and any(
                         self._false_until(ctx, flag, trace[0].line, assigned_at)
                         for flag in guards):

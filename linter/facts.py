@@ -680,16 +680,17 @@ class ModuleConverter:
             return False
         enclosing = self.scope.qualname.split(".<locals>.")[0].rsplit(".", 2)
         own_class = enclosing[-2] if len(enclosing) > 1 else None
-        return (type(first) is cst.Name and first.value == own_class) or \
-            _dotted_cst(first) == f"{me}.__class__" if type(first) in (
-                cst.Name, cst.Attribute) else (
-                type(first) is cst.Call and _dotted_cst(first.func) == "type"
-                and len(first.args) == 1 and type(first.args[0].value) is cst.Name
-                and first.args[0].value.value == me)
+        if type(first) is cst.Name:
+            return first.value == own_class  # super(Cls, self)
+        if type(first) is cst.Attribute:
+            return _dotted_cst(first) == f"{me}.__class__"
+        return type(first) is cst.Call and type(first.func) is cst.Name \
+            and first.func.value == "type" and len(first.args) == 1 \
+            and type(first.args[0].value) is cst.Name and first.args[0].value.value == me
 
     def _sets_computed_attributes(self, qualname: str) -> bool:
         """Does a method of the class create attributes whose names the code does not
-        spell (`setattr(self, name, v)`, `self.__dict__.update(d)`, `vars(self)[k] = v`)?
+        spell (`setattr(self, name, v)`, `self.__dict__.update(d)`, `self.__dict__[k] = v`)?
         Its instances then have attributes no store names: an attribute bag."""
         for function in self.functions:
             if function.owner_class != qualname or function.self_name is None:

@@ -234,7 +234,7 @@ class _Walker:
         # The first path found is kept, unless a later one races (a thread, a library
         # callback gone live): what a read can do at once decides NIL002 and NIL003.
         old = self.exposed.get(key)
-        if old is None or (_races(trace) and not _races(old[0])):
+        if old is None or (races(trace) and not races(old[0])):
             self.exposed[key] = (trace, guards)
 
     def block(self, nodes: Sequence, state, protected: bool, jumps: Dict[str, list]):
@@ -396,7 +396,8 @@ class _Walker:
         return after
 
 
-def _races(trace: Tuple[Hop, ...]) -> bool:
+def races(trace: Tuple[Hop, ...]) -> bool:
+    """Does the path start a thread, or another start that may run at once?"""
     return any(hop.kind == "spawn" and hop.concurrent for hop in trace)
 
 

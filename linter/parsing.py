@@ -30,6 +30,7 @@ import libcst as cst
 
 from nilcheck.linter.facts import extract
 from nilcheck.linter.ftypes import FileError
+from nilcheck.linter.syntax import STRINGS_AND_COMMENTS
 from nilcheck.linter.ir import ModuleFacts
 from nilcheck.linter.stack import call_on_large_stack
 from nilcheck.linter.pyversion import PythonTarget, python_target
@@ -61,15 +62,6 @@ _OPENERS = frozenset({"(", "[", "{"})
 # Tokens after which a new, independent expression starts in the same bracket.
 _SEPARATORS = frozenset({",", ";", "=", "for"})
 _LIBCST_POSITION = re.compile(r"error at (\d+):(\d+)")
-# Comments and string literals, as the tokenizer reads them (unterminated ones end where
-# the tokenizer would give up). Written unrolled so the regex engine never backtracks.
-_STRINGS_AND_COMMENTS = re.compile(
-    r"#[^\r\n]*"
-    r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)"
-    r'|"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)'
-    r"|'[^'\\\r\n]*(?:\\(?:\r\n|.)[^'\\\r\n]*)*(?:'|(?=[\r\n])|\Z)"
-    r'|"[^"\\\r\n]*(?:\\(?:\r\n|.)[^"\\\r\n]*)*(?:"|(?=[\r\n])|\Z)',
-    re.S)
 _ALL_BRACKETS_ROUND = str.maketrans("[{]}", "(())")
 
 
@@ -223,7 +215,7 @@ def _code_of(text: str) -> str:
     which a string prefix still shows (`f"`, `t"`, `b"`) and a keyword in a docstring
     does not (syntax.py's triggers read it). A constant replacement: measured on Django,
     keeping each string's own quote (capture groups) made the substitution 4x slower."""
-    return _STRINGS_AND_COMMENTS.sub('"', text)
+    return STRINGS_AND_COMMENTS.sub('"', text)
 
 
 def _surely_shallow(text: str, code: Optional[str] = None) -> bool:

@@ -285,7 +285,7 @@ class Resolver:
             # calls.
             on_self = isinstance(node.value, Attr) and self._is_self(ctx, node.value.base)
             outside = any(value[0] in ("extern", "extinst") for value in bases) or not bases
-            fresh = self._freshly_built(ctx, node.target.base)
+            fresh = self.flow.freshly_built(ctx, node.target.base)
             out.append(RCall(spawned, node.line, spawn=True, on_self=on_self,
                              concurrent=outside and not fresh))
             edges.extend((t, True) for t in spawned)
@@ -374,17 +374,6 @@ class Resolver:
             targets.update(self._callables(ctx, argument))
         return tuple(sorted(targets, key=ctx_key))
 
-    def _freshly_built(self, ctx: Ctx, expr: Expr) -> bool:
-        """Is expr a local bound only to the results of calls made in this function?"""
-        if not isinstance(expr, Name):
-            return False
-        function = self.index.function(ctx[0])
-        if expr.id not in function.local_names or any(p.name == expr.id
-                                                      for p in function.params):
-            return False
-        values = self.index.binds(ctx[0]).get(expr.id, ())
-        return bool(values) and all(isinstance(v, CallExpr) for v in values)
-
     def _callables(self, ctx: Ctx, expr: Expr) -> Tuple[Ctx, ...]:
         targets = {self.flow.callable_context(value) for value in self.evaluate(ctx, expr)}
         targets.discard(None)
@@ -423,12 +412,9 @@ class Resolver:
 
     def _call(self, ctx: Ctx, node: Call, edges) -> List:
         calls, synced, spawned, externals, resolved = self.call_targets(ctx, node)
-        if self._inactive:
-            activated = self._activations(ctx, node, externals)
-            if activated:
-                return activated + self._call_rest(ctx, node, edges, calls, synced, spawned,
-                                                   externals, resolved)
-        return self._call_rest(ctx, node, edges, calls, synced, spawned, externals, resolved)
+        activated = self._activations(ctx, node, externals) if self._inactive else []
+        return activated + self._call_rest(ctx, node, edges, calls, synced, spawned,
+                                           externals, resolved)
 
     def _call_rest(self, ctx: Ctx, node: Call, edges, calls, synced, spawned, externals,
                    resolved) -> List:

@@ -113,7 +113,7 @@ def _stored_on_self(klass) -> Optional[FrozenSet[str]]:
     """Attribute names the class's methods assign on their first parameter."""
     try:
         source = inspect.getsource(klass)
-        tree = ast.parse(_dedent(source))
+        tree = ast.parse(textwrap.dedent(source))
     except (OSError, TypeError, SyntaxError, IndentationError):
         return None
     names = set()
@@ -131,7 +131,3 @@ def _stored_on_self(klass) -> Optional[FrozenSet[str]]:
                     and isinstance(node.args[0], ast.Name) and node.args[0].id == me:
                 return None  # computed attribute names: anything may exist
     return frozenset(names)
-
-
-def _dedent(source: str) -> str:
-    return textwrap.dedent(source)

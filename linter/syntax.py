@@ -165,7 +165,7 @@ def _non_ascii_bytes(text: str) -> bool:
         start = opening.start()
         if start and (text[start - 1].isalnum() or text[start - 1] == "_"):
             continue
-        literal = _OLD_STRINGS.match(text, opening.end())
+        literal = STRINGS_AND_COMMENTS.match(text, opening.end())
         if literal is not None and not literal.group().isascii():
             return True
     return False
@@ -412,9 +412,11 @@ def _type_defaults(node: ast.AST, add: Callable[[Found], None], target: Version)
 
 # ---------------------------------------------------------------- f-strings before PEP 701
 
-# Strings and comments as a tokenizer before 3.12 reads them: an f-string is a string
-# like any other, which ends at the first unescaped quote of its kind.
-_OLD_STRINGS = re.compile(
+# Comments and string literals, as the tokenizer reads them (unterminated ones end where
+# the tokenizer would give up); before 3.12 an f-string is a string like any other, which
+# ends at the first unescaped quote of its kind. Written unrolled so the regex engine
+# never backtracks. parsing.py blanks them out with it too.
+STRINGS_AND_COMMENTS = re.compile(
     r"#[^\r\n]*"
     r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)"
     r'|"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)'
@@ -430,7 +432,7 @@ def _old_fstring_problems(text: str) -> List[Found]:
     replacement field, format specs nested more than twice, a single-quoted f-string
     that spans lines. A port of CPython 3.11's f-string scanner (fstring_find_expr)."""
     found: List[Found] = []
-    for match in _OLD_STRINGS.finditer(text):
+    for match in STRINGS_AND_COMMENTS.finditer(text):
         token = match.group()
         if token[0] == "#":
             continue

@@ -848,7 +848,7 @@ class Flow:
         value = self.expr(ctx, value_expr)
         self._stores.append((ctx, base, value))
         attr = target.attr
-        by_creator = self._freshly_built(ctx, target.base)
+        by_creator = self.freshly_built(ctx, target.base)
         real = type(value_expr) is not NoneConst
 
         def stored(values):
@@ -873,7 +873,7 @@ class Flow:
                     self._escape_callables(value)  # a callback handed to outside code
         self._watch(base, stored)
 
-    def _freshly_built(self, ctx: Ctx, expr: Expr) -> bool:
+    def freshly_built(self, ctx: Ctx, expr: Expr) -> bool:
         """Is expr a local of ctx bound only to the results of calls (`e = Event()`)?"""
         if type(expr) is not Name:
             return False
