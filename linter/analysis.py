@@ -12,6 +12,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import networkx as nx
 
+from nilcheck.linter.construction import DefaultConstruction, default_construction
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Call, Exit, If, Name, NoneConst, Store, Super, Try, walk_nodes
 from nilcheck.linter.models import PYTHON_CALLS
@@ -52,6 +53,9 @@ class Hazard:
     missing: bool = False
     # The initializer is started there as a callback or thread, not called.
     initializer_scheduled: bool = False
+    # The read is on a method entry's fresh receiver, built with its default arguments
+    # (these `None` defaults decided it): see construction.py.
+    built_with: Optional[Tuple[str, ...]] = None
 
 
 class Analysis:
@@ -75,6 +79,7 @@ class Analysis:
         self._constructor_fields: Dict[str, FrozenSet[str]] = {}
         self._constructor_may: Dict[str, FrozenSet[str]] = {}
         self._lowered: Optional[Tuple[int, FrozenSet[str]]] = None
+        self._default_built: Dict[str, Optional[DefaultConstruction]] = {}
 
     # ------------------------------------------------------------ graph and summaries
 
@@ -280,56 +285,106 @@ class Analysis:
                 ready |= self.summary(ctx).gen
         hazards = []
         for key in sorted(summary.exposed):
-            field, receiver, function, line, column = key
-            if field in ready or field in self.constructor_gen(receiver):
-                continue  # set before the entry runs, or by every constructor
-            name, presence = unmarked(field)
-            attr = name.rsplit(".", 1)[1]
-            if presence:
-                if not self.index.may_be_missing(receiver, attr):
-                    continue  # a class attribute or a base provides it
-                if attr in self.constructor_may_set(receiver):
-                    continue  # exists after construction unless the arguments decide
-            elif not self.index.may_be_unset(receiver, attr):
-                continue  # a real default, or a base class that may provide it
-            trace, guards = summary.exposed[key]
-            if presence and not (trace and trace[-1].on_self):
-                # Through another object the flow merges every instance of its class
-                # (`zinfo.header_offset`): one built elsewhere may have the attribute.
-                continue
-            if any(field in self.implied_by(flag) for flag in guards):
-                continue  # guarded by a flag that is only ever set together with it
-            # The initializer this entry runs too late; or, when this entry never runs
-            # one, the one another entry point runs (this entry then reads before it).
-            initializer = self._initializer(field, (entry.ctx,)) or \
-                self._initializer(field, tuple(all_roots))
-            rule = "NIL001"
-            if initializer is not None and presence and not races(trace):
-                # Along plain calls a load of a missing attribute fails on every run of
-                # that path, which its author would have seen unless the values steer
-                # around it (a memo flag, a mode): only a race makes it a startup hazard.
-                continue
-            if initializer is None:
-                # No entry point runs an initializer: a report only when the object's
-                # whole history is known and none of its initializers ever runs.
-                dead = self._uncalled_initializer(field, receiver)
-                if dead is None:
-                    continue
-                if any(hop.kind == "spawn" and not hop.concurrent for hop in trace):
-                    # A callback that runs later (on a loop, or when the object's own
-                    # code calls what it stored) may run after the caller's next step,
-                    # which may be the initializer: only a thread or other concurrent
-                    # start certainly races the fresh object.
-                    continue
-                rule, initializer = "NIL003", (dead, dead[1], None, None, False)
-            hazards.append(Hazard(
-                field=name, receiver=receiver, read_function=function, line=line,
-                column=column, entry=entry, trace=trace,
-                initializer=(initializer[0][0], initializer[1]),
-                initializer_call=initializer[2] if initializer[3] == entry.ctx else None,
-                rule=rule, missing=self._missing(name, receiver, presence),
-                initializer_scheduled=initializer[4]))
+            hazard = self._entry_hazard(entry, all_roots, key, summary.exposed[key], ready) \
+                or self._fresh_hazard(entry, key, summary.exposed[key])
+            if hazard is not None:
+                hazards.append(hazard)
         return hazards
+
+    def _entry_hazard(self, entry: Entry, all_roots: List[Ctx], key, exposed,
+                      ready: Set[str]) -> Optional[Hazard]:
+        """The hazard an exposed read is at this entry, if any: read before an
+        initializer the entry runs (NIL001) or one that never runs (NIL003)."""
+        field, receiver, function, line, column = key
+        if field in ready or field in self.constructor_gen(receiver):
+            return None  # set before the entry runs, or by every constructor
+        name, presence = unmarked(field)
+        attr = name.rsplit(".", 1)[1]
+        if presence:
+            if not self.index.may_be_missing(receiver, attr):
+                return None  # a class attribute or a base provides it
+            if attr in self.constructor_may_set(receiver):
+                return None  # exists after construction unless the arguments decide
+        elif not self.index.may_be_unset(receiver, attr):
+            return None  # a real default, or a base class that may provide it
+        trace, guards = exposed
+        if presence and not (trace and trace[-1].on_self):
+            # Through another object the flow merges every instance of its class
+            # (`zinfo.header_offset`): one built elsewhere may have the attribute.
+            return None
+        if any(field in self.implied_by(flag) for flag in guards):
+            return None  # guarded by a flag that is only ever set together with it
+        # The initializer this entry runs too late; or, when this entry never runs
+        # one, the one another entry point runs (this entry then reads before it).
+        initializer = self._initializer(field, (entry.ctx,)) or \
+            self._initializer(field, tuple(all_roots))
+        rule = "NIL001"
+        if initializer is not None and presence and not races(trace):
+            # Along plain calls a load of a missing attribute fails on every run of
+            # that path, which its author would have seen unless the values steer
+            # around it (a memo flag, a mode): only a race makes it a startup hazard.
+            return None
+        if initializer is None:
+            # No entry point runs an initializer: a report only when the object's
+            # whole history is known and none of its initializers ever runs.
+            dead = self._uncalled_initializer(field, receiver)
+            if dead is None:
+                return None
+            if any(hop.kind == "spawn" and not hop.concurrent for hop in trace):
+                # A callback that runs later (on a loop, or when the object's own
+                # code calls what it stored) may run after the caller's next step,
+                # which may be the initializer: only a thread or other concurrent
+                # start certainly races the fresh object.
+                return None
+            rule, initializer = "NIL003", (dead, dead[1], None, None, False)
+        return Hazard(
+            field=name, receiver=receiver, read_function=function, line=line,
+            column=column, entry=entry, trace=trace,
+            initializer=(initializer[0][0], initializer[1]),
+            initializer_call=initializer[2] if initializer[3] == entry.ctx else None,
+            rule=rule, missing=self._missing(name, receiver, presence),
+            initializer_scheduled=initializer[4])
+
+
+    def _fresh_hazard(self, entry: Entry, key, exposed) -> Optional[Hazard]:
+        """A read on a method entry's own object that a construction with the default
+        arguments leaves None (a dereference) or without the attribute: the receiver
+        is fresh, its history is this path, so nothing else can have set it."""
+        field, receiver, function, line, column = key
+        cid = entry.ctx[1]
+        trace, guards = exposed
+        if cid is None or receiver != cid or not all(hop.on_self for hop in trace):
+            return None
+        init = self.index.find_method(cid, "__init__")
+        if init is not None and (init, cid) not in entry.prelude:
+            return None  # the entry is the constructor itself
+        name, presence = unmarked(field)
+        attr = name.rsplit(".", 1)[1]
+        built = self.default_built(cid)
+        if built is None or not self._known_history(cid):
+            return None  # it may escape to code that assigns it
+        if attr in built.present:
+            if presence or attr not in built.none:
+                return None
+        elif not (self.index.may_be_missing(cid, attr) if presence
+                  else self.index.may_be_unset(cid, attr)):
+            return None  # the class body or a base gives it a value
+        if any(field in self.implied_by(flag) for flag in guards):
+            return None
+        methods = self._establishing_methods(name, presence)
+        deciding = built.deciding.get(attr, ())
+        if not methods and not deciding:
+            return None  # optional by design: nothing is meant to establish it
+        initializer = methods[0] if methods else None
+        return Hazard(
+            field=name, receiver=receiver, read_function=function, line=line, column=column,
+            entry=entry, trace=trace, initializer=initializer, initializer_call=None,
+            rule="NIL001", missing=attr not in built.present, built_with=deciding)
+
+    def default_built(self, cid: str) -> Optional[DefaultConstruction]:
+        if cid not in self._default_built:
+            self._default_built[cid] = default_construction(self.index, cid, self._self_callee)
+        return self._default_built[cid]
 
     def _missing(self, field: str, receiver: str, presence: bool) -> bool:
         """Does the read fail because the attribute does not exist yet? A presence read
@@ -429,25 +484,13 @@ class Analysis:
         field, presence = unmarked(field)
         attr = field.rsplit(".", 1)[1]
         index = self.index
-        owner = field.rsplit(".", 1)[0]
         lowered = self._lowered_functions()
-        candidates = []
-        for cid in sorted(index.classes):
-            if owner not in index.mro(cid):
-                continue
-            module, klass = index.classes[cid]
-            for name, qualname in klass.methods:
-                fid = f"{module.name}.{qualname}"
-                if name == "__init__":
-                    continue
-                line = _establishing_store(index.function(fid), attr, presence)
-                if line is None:
-                    continue
-                if fid in lowered or name in PYTHON_CALLS:
-                    # It runs on some path, or Python calls it by its special name
-                    # (`__post_init__`, `__setstate__`...): not "never".
-                    return None
-                candidates.append((fid, line))
+        candidates = self._establishing_methods(field, presence)
+        for fid, _ in candidates:
+            if fid in lowered or fid.rsplit(".", 1)[1] in PYTHON_CALLS:
+                # It runs on some path, or Python calls it by its special name
+                # (`__post_init__`, `__setstate__`...): not "never".
+                return None
         if not candidates or not self._known_history(receiver):
             return None
         stored = self.resolver.flow.stored_fields if presence \
@@ -455,6 +498,23 @@ class Analysis:
         if any((klass, attr) in stored for klass in index.mro(receiver)):
             return None  # analysed code outside the class assigns it (`conn.stream = s`)
         return min(candidates)
+
+    def _establishing_methods(self, field: str, presence: bool) -> List[Tuple[str, int]]:
+        """The methods other than constructors, of field's class and its subclasses,
+        that establish it (see _establishing_store): (function id, line), sorted."""
+        owner, attr = field.rsplit(".", 1)
+        found = []
+        for cid in sorted(self.index.classes):
+            if owner not in self.index.mro(cid):
+                continue
+            module, klass = self.index.classes[cid]
+            for name, qualname in klass.methods:
+                fid = f"{module.name}.{qualname}"
+                line = None if name == "__init__" else \
+                    _establishing_store(self.index.function(fid), attr, presence)
+                if line is not None:
+                    found.append((fid, line))
+        return sorted(found)
 
     def _known_history(self, receiver: str) -> bool:
         """Does the analysis see everything that happens to the instances of receiver

@@ -84,6 +84,8 @@ class Diagnostics:
             return (f"{field} is read, but no path from an entry point calls {init_text}, "
                     f"which assigns it: nothing else can have set it, so the read always "
                     f"{found}")
+        if hazard.built_with is not None:
+            return self._fresh_message(hazard, class_name, field, init_text)
         message = f"{field} is read before {init_text} assigns it"
         if hazard.initializer_call is not None:
             caller, line = hazard.initializer_call
@@ -93,6 +95,19 @@ class Diagnostics:
             message += "; the read runs in a callback or thread started before that"
         if hazard.missing:
             message += "; until then the attribute does not exist (AttributeError)"
+        return message
+
+    def _fresh_message(self, hazard: Hazard, class_name: str, field: str,
+                       init_text: str) -> str:
+        """A read on a method entry's fresh receiver (see construction.py)."""
+        defaults = ", ".join(f"`{name}=None`" for name in hazard.built_with)
+        built = f"its default arguments ({defaults})" if defaults else "its default arguments"
+        state = "without the attribute (AttributeError)" if hazard.missing else "None"
+        message = (f"{field} is read on a fresh `{class_name}` built with {built}, which leaves "
+                   f"it {state}")
+        if hazard.initializer is not None and hazard.initializer[0] != \
+                self.index.find_method(hazard.receiver, "__init__"):
+            message += f": {init_text} assigns it, but nothing calls it before this read"
         return message
 
     def _construction_suggestion(self, class_name: str, attr: str, hazard: Hazard,
@@ -113,6 +128,11 @@ class Diagnostics:
 
     def _suggestion(self, owner_class: str, class_name: str, attr: str,
                     hazard: Hazard) -> str:
+        if hazard.built_with and not hazard.missing:
+            given = " or ".join(f"`{name}`" for name in hazard.built_with)
+            return (f"`{class_name}.__init__` leaves `self.{attr}` None unless it is given "
+                    f"{given}: make that argument required, use the value the method "
+                    f"itself receives, or guard the read with `if self.{attr} is None: ...`.")
         init = self.index.find_method(owner_class, "__init__") \
             if owner_class in self.index.classes else None
         if init is None:

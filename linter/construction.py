@@ -1,0 +1,222 @@
+"""What a constructor leaves in each field when it runs with its default arguments.
+
+A method entry point runs on a fresh instance; the documented way to build one is often
+`Api()` with every optional argument left out (the Flask extension pattern: `ext = Ext()`
+at import, `ext.init_app(app)` later). Run the constructor, and the methods it calls on
+`self`, with each parameter whose default is `None` known to be `None`: the branches that
+need it to be something else (`if app is not None: self.init_app(app)`) are not taken,
+and `self.app = app` stores `None`. The result says, per attribute, whether that
+construction certainly leaves it `None` or certainly never assigns it.
+
+Only certainties are kept: where the constructor hands `self` (or one of its bound
+methods) to other code, which could assign anything, there is no answer at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+
+from nilcheck.linter.index import ProjectIndex
+from nilcheck.linter.ir import (
+    Attr, Bind, Call, Exit, If, Loop, Name, NoneConst, Starred, Store, Super, Try, walk_nodes,
+)
+
+NONE, SET, UNKNOWN = "none", "set", "unknown"
+_MAX_DEPTH = 8
+
+
+@dataclass(frozen=True)
+class DefaultConstruction:
+    none: FrozenSet[str]  # attributes certainly None afterwards
+    present: FrozenSet[str]  # attributes assigned on some path (the rest are absent)
+    # Per attribute, the `None`-default parameters that decided it: stored into it, or
+    # steering away from a branch that would have assigned it.
+    deciding: Dict[str, Tuple[str, ...]]
+
+
+class _Escape(Exception):
+    """The constructor hands the object to code this walk does not follow."""
+
+
+State = Dict[str, str]
+
+
+def _join(a: Optional[State], b: Optional[State]) -> Optional[State]:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return {attr: (a[attr] if a.get(attr) == b.get(attr) else UNKNOWN)
+            for attr in set(a) | set(b)}
+
+
+class _Run:
+    def __init__(self, index: ProjectIndex, cid: str, method_of):
+        self.index = index
+        self.cid = cid
+        self.method_of = method_of  # (cid, method, function, Call) -> method id or None
+        self.deciding: Dict[str, Set[str]] = {}
+        self.stack: List[str] = []
+
+    def method(self, fid: str, state: State, known_none: FrozenSet[str]) -> Optional[State]:
+        """The state after method fid returns, or None if it never returns."""
+        if fid in self.stack or len(self.stack) >= _MAX_DEPTH:
+            raise _Escape()  # recursion: no certain answer
+        self.stack.append(fid)
+        function = self.index.function(fid)
+        rebound = {node.name for node in walk_nodes(function.body) if isinstance(node, Bind)}
+        jumps: Dict[str, list] = {}
+        end = self.block(fid, function, function.body, dict(state),
+                         frozenset(known_none - rebound), jumps)
+        self.stack.pop()
+        for returned in jumps.get("return", []):
+            end = _join(end, returned)
+        return end
+
+    def block(self, fid, function, block, state: Optional[State], known: FrozenSet[str],
+              jumps) -> Optional[State]:
+        me = function.self_name
+        for node in block:
+            if state is None:
+                return None
+            if isinstance(node, Store):
+                self._escapes(me, node.value)
+                if isinstance(node.target.base, Name) and node.target.base.id == me:
+                    value = node.value
+                    if isinstance(value, Name) and value.id in known:
+                        self.deciding.setdefault(node.target.attr, set()).add(value.id)
+                    none = isinstance(value, NoneConst) or (
+                        isinstance(value, Name) and value.id in known)
+                    state = dict(state)
+                    state[node.target.attr] = NONE if none else SET
+            elif isinstance(node, Bind):
+                self._escapes(me, node.value)
+            elif isinstance(node, Call):
+                state = self.call(fid, function, node, state, known)
+            elif isinstance(node, If):
+                decided = [f.id for f in node.true_facts if isinstance(f, Name) and f.id in known]
+                skip_body = bool(decided)
+                decided_else = [f.id for f in node.false_facts
+                                if isinstance(f, Name) and f.id in known]
+                skip_else = bool(decided_else)
+                if skip_body:
+                    self._decide(fid, function, node.body, decided, 0)
+                if skip_else:
+                    self._decide(fid, function, node.orelse, decided_else, 0)
+                body = None if skip_body else self.block(fid, function, node.body, state,
+                                                         known, jumps)
+                orelse = None if skip_else else self.block(fid, function, node.orelse, state,
+                                                           known, jumps)
+                state = _join(body, orelse)
+            elif isinstance(node, Loop):
+                inner: Dict[str, list] = {}
+                end = self.block(fid, function, node.body, state, known, inner)
+                for kind in ("return", "raise"):
+                    jumps.setdefault(kind, []).extend(inner.get(kind, []))
+                after = None if node.infinite else state
+                if not node.infinite:
+                    after = _join(after, end)
+                    for other in inner.get("continue", []):
+                        after = _join(after, other)
+                for other in inner.get("break", []):
+                    after = _join(after, other)
+                state = after
+                if state is not None and node.orelse:
+                    state = self.block(fid, function, node.orelse, state, known, jumps)
+            elif isinstance(node, Try):
+                end = self.block(fid, function, node.body, state, known, jumps)
+                if end is not None and node.orelse:
+                    end = self.block(fid, function, node.orelse, end, known, jumps)
+                for handler in node.handlers:
+                    end = _join(end, self.block(fid, function, handler, state, known, jumps))
+                if node.final:
+                    start = end if end is not None else state
+                    final = self.block(fid, function, node.final, start, known, jumps)
+                    end = final if end is not None else None
+                state = end
+            elif isinstance(node, Exit):
+                if node.kind != "raise":
+                    jumps.setdefault(node.kind, []).append(state)
+                return None
+        return state
+
+    def call(self, fid, function, node: Call, state: State, known) -> Optional[State]:
+        me = function.self_name
+        callee = self.method_of(self.cid, fid, function, node)
+        args = list(node.args)
+        if callee is None:  # other code: it must not get the object
+            for expr in args + [value for _, value in node.kwargs]:
+                self._escapes(me, expr)
+            return state
+        if not isinstance(node.func.base, (Super,)) and not (
+                isinstance(node.func.base, Name) and node.func.base.id == me):
+            args = args[1:]  # `Base.__init__(self, ...)`: self is the first argument
+        for expr in args + [value for _, value in node.kwargs]:
+            self._escapes(me, expr)
+        params = [p for p in self.index.function(callee).params if p.kind not in ("*", "**")]
+        params = params[1:]  # self
+        if any(isinstance(a, Starred) for a in args) or any(k == "**" for k, _ in node.kwargs):
+            callee_known: Set[str] = set()
+        else:
+            passed = {p.name: a for p, a in zip(params, args)}
+            passed.update({k: v for k, v in node.kwargs if k in {p.name for p in params}})
+            callee_known = set()
+            for p in params:
+                value = passed.get(p.name)
+                if value is None:
+                    if p.default_none:
+                        callee_known.add(p.name)
+                elif isinstance(value, NoneConst) or (
+                        isinstance(value, Name) and value.id in known):
+                    callee_known.add(p.name)
+        return self.method(callee, state, frozenset(callee_known))
+
+    def _decide(self, fid, function, block, params, depth: int) -> None:
+        """params steered away from block: they decide every attribute it would assign."""
+        for node in walk_nodes(block):
+            if isinstance(node, Store) and isinstance(node.target.base, Name) \
+                    and node.target.base.id == function.self_name:
+                self.deciding.setdefault(node.target.attr, set()).update(params)
+            elif isinstance(node, Call) and depth < _MAX_DEPTH:
+                callee = self.method_of(self.cid, fid, function, node)
+                if callee is not None and callee not in self.stack:
+                    self.stack.append(callee)
+                    target = self.index.function(callee)
+                    self._decide(callee, target, target.body, params, depth + 1)
+                    self.stack.pop()
+
+    def _escapes(self, me: str, expr) -> None:
+        """Is self, or a bound method of it, handed on by this value?"""
+        if isinstance(expr, Starred):
+            expr = expr.value
+        if isinstance(expr, Name) and expr.id == me:
+            raise _Escape()
+        if isinstance(expr, Attr) and isinstance(expr.base, Name) and expr.base.id == me \
+                and self.index.find_method(self.cid, expr.attr) is not None:
+            raise _Escape()
+
+
+def default_construction(index: ProjectIndex, cid: str, method_of
+                         ) -> Optional[DefaultConstruction]:
+    """What `cid(...)` with only its required arguments leaves in each attribute, or None
+    when the analysis cannot be certain: a constructor that hands out the object, a base
+    outside the project, or construction machinery (metaclass, `__new__`)."""
+    if cid not in index.classes or not index.plain(cid):
+        return None
+    if any(index.class_facts(k).custom_construction for k in index.mro(cid)):
+        return None
+    init = index.find_method(cid, "__init__")
+    if init is None:
+        return DefaultConstruction(frozenset(), frozenset(), {})  # object.__init__
+    run = _Run(index, cid, method_of)
+    params = [p for p in index.function(init).params if p.kind not in ("*", "**")][1:]
+    known = frozenset(p.name for p in params if p.default_none)
+    try:
+        end = run.method(init, {}, known)
+    except _Escape:
+        return None
+    if end is None:
+        return None  # the constructor never returns
+    none = frozenset(attr for attr, value in end.items() if value == NONE)
+    deciding = {attr: tuple(sorted(params)) for attr, params in run.deciding.items()}
+    return DefaultConstruction(none, frozenset(end), deciding)
