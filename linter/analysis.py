@@ -12,7 +12,9 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 import networkx as nx
 
-from nilcheck.linter.construction import DefaultConstruction, default_construction
+from nilcheck.linter.construction import (
+    DefaultConstruction, default_construction, hands_out_self,
+)
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Call, Exit, If, Name, NoneConst, Store, Super, Try, walk_nodes
 from nilcheck.linter.models import PYTHON_CALLS
@@ -80,6 +82,7 @@ class Analysis:
         self._constructor_may: Dict[str, FrozenSet[str]] = {}
         self._lowered: Optional[Tuple[int, FrozenSet[str]]] = None
         self._default_built: Dict[str, Optional[DefaultConstruction]] = {}
+        self._handed_out: Dict[str, bool] = {}
 
     # ------------------------------------------------------------ graph and summaries
 
@@ -115,7 +118,8 @@ class Analysis:
         """Can a read of field on a receiver instance be a hazard only while the
         receiver is being constructed (NIL002)? When the field has a real default, or
         the receiver's constructor assigns it unconditionally, NIL001 and NIL003 never
-        report it, and NIL002 only along `self`: the ordering drops it elsewhere."""
+        report it, and NIL002 only along `self`, or through objects the constructor
+        handed itself to: the ordering drops it elsewhere."""
         field = unmarked(field)[0]
         key = (field, receiver)
         found = self._construction_only.get(key)
@@ -124,8 +128,18 @@ class Analysis:
             found = receiver in self.index.classes and (
                 not self.index.may_be_unset(receiver, attr)
                 or attr in self._constructor_sets(receiver)
-                or self.resolver.flow.populated_by_creators(receiver, attr))
+                or self.resolver.flow.populated_by_creators(receiver, attr)) \
+                and not self._hands_out_self(receiver)
             self._construction_only[key] = found
+        return found
+
+    def _hands_out_self(self, cid: str) -> bool:
+        """An object whose constructor hands itself to other code can be read through
+        that code's objects while it is being constructed: its reads are kept on every
+        path (see construction_only)."""
+        found = self._handed_out.get(cid)
+        if found is None:
+            found = self._handed_out[cid] = hands_out_self(self.index, cid, self._self_callee)
         return found
 
     def _constructor_sets(self, cid: str) -> FrozenSet[str]:
@@ -418,7 +432,7 @@ class Analysis:
                     first = assigned_in_body.get(field)
                     if first is None or not trace or first < trace[0].line:
                         continue  # not assigned by the constructor: NIL001's question
-                if not _during_construction(trace):
+                if not _during_construction(trace, self._hands_out_self(cid)):
                     continue
                 assigned_at = assigned_in_body.get(field)
                 if assigned_at is not None and trace and any(
@@ -454,8 +468,8 @@ class Analysis:
         body = self.bodies.get(ctx, ())
         first = next((node for node in body if isinstance(node, RGen)
                       and node.field == flag and node.assignment), None)
-        if first is None or first.truthy or first.line > escape:
-            return False
+        if first is None or first.truthy or first.fillable or first.line > escape:
+            return False  # not false, or an empty container that filling makes true
         setters = {c for c, summary in self.summaries.items() if flag in summary.flag_states}
         if ctx in setters:
             return False
@@ -554,7 +568,9 @@ class Analysis:
             return None
         ctx = found[0]
         route = [ctx]
-        while parents.get(route[-1]) is not None:
+        # A context first reached in transit is re-parented when reached on its own,
+        # which can close a loop of parents: stop where the route meets itself.
+        while parents.get(route[-1]) is not None and parents[route[-1]] not in route:
             route.append(parents[route[-1]])
         root = route[-1]
         call_site = None
@@ -641,17 +657,20 @@ def _collect_assignments(body, out: Dict[str, int]) -> None:
             out.setdefault(present(node.field), node.line)
 
 
-def _during_construction(trace: Tuple[Hop, ...]) -> bool:
+def _during_construction(trace: Tuple[Hop, ...], handed_out: bool = False) -> bool:
     """Does the trace stay on the object under construction and run while its
     constructor is still running? Every hop must be on `self` or `super()` (a nested
-    `Cls()` builds another object), and a spawn must be one that can run at once on
-    another thread: a
+    `Cls()` builds another object), unless the constructor handed itself to other code
+    (`Engine(self)`), which can then reach it through its own objects; and a spawn must
+    be one that can run at once on another thread: a
     callback handed to an event loop or a GUI toolkit runs only after the constructor has
     returned and the loop has taken over."""
-    spawned = in_base_constructor = False
+    spawned = in_base_constructor = off_self = False
     for hop in trace:
         if not hop.on_self:
-            return False
+            if not handed_out:
+                return False
+            off_self = True
         if hop.kind == "spawn":
             if not hop.concurrent:
                 return False
@@ -662,7 +681,7 @@ def _during_construction(trace: Tuple[Hop, ...]) -> bool:
     # calls an override (the Checker Framework's "under initialization" receiver); a
     # plain helper of the same constructor that reads too early is taken only on paths
     # its author knows are not, or it would fail every time.
-    return spawned or in_base_constructor
+    return spawned or (in_base_constructor and not off_self)
 
 
 def _establishing_store(function, attr: str, presence: bool = False) -> Optional[int]:

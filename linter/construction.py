@@ -220,3 +220,30 @@ def default_construction(index: ProjectIndex, cid: str, method_of
     none = frozenset(attr for attr, value in end.items() if value == NONE)
     deciding = {attr: tuple(sorted(params)) for attr, params in run.deciding.items()}
     return DefaultConstruction(none, frozenset(end), deciding)
+
+
+def hands_out_self(index: ProjectIndex, cid: str, method_of) -> bool:
+    """Does the constructor of cid, or a method it calls on self, pass the object itself
+    to other code (`Engine(self)`, `zc.add_listener(self)`)? That code may keep it and
+    call back into it, through other objects, while the constructor still runs."""
+    init = index.find_method(cid, "__init__") if cid in index.classes else None
+    pending = [init] if init is not None else []
+    seen: Set[str] = set()
+    while pending and len(seen) <= 40:
+        fid = pending.pop()
+        if fid in seen:
+            continue
+        seen.add(fid)
+        function = index.function(fid)
+        me = function.self_name
+        for node in walk_nodes(function.body):
+            if not isinstance(node, Call):
+                continue
+            callee = method_of(cid, fid, function, node)
+            if callee is not None:
+                pending.append(callee)
+                continue
+            values = list(node.args) + [value for _, value in node.kwargs]
+            if any(isinstance(v, Name) and v.id == me for v in values):
+                return True
+    return False

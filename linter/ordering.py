@@ -65,6 +65,8 @@ class RGen:
     line: int
     assignment: bool  # True for a store, False for a guard that checked the value
     truthy: bool = True  # False for a store of a false literal (False, 0, "", [])
+    # An empty container: it turns true when filled (`.append`), which is no store.
+    fillable: bool = False
 
 
 @dataclass(frozen=True)

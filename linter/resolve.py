@@ -68,6 +68,7 @@ class Resolver:
         self._properties: Dict[str, bool] = {}
         self._implicit_parts: Dict[int, tuple] = {}
         self._fields_known: Dict[Tuple[str, str], bool] = {}
+        self._thread_side: Optional[FrozenSet[Ctx]] = None
 
     def class_ref(self, module: ModuleFacts, expr: Expr):
         """("class", id) or ("extern", dotted) for a base-class expression."""
@@ -82,6 +83,7 @@ class Resolver:
         for ctx in roots:
             self.flow.enter(ctx)
         self.flow.solve()
+        self._thread_side = None
 
     @property
     def referenced_names(self) -> FrozenSet[str]:
@@ -269,7 +271,8 @@ class Resolver:
                 out.append(RKill(field, node.line))
             else:
                 out.append(RGen(field, node.line, True,
-                                truthy=not is_falsy_literal(node.value)))
+                                truthy=not is_falsy_literal(node.value),
+                                fillable=isinstance(node.value, (Seq, DictLit))))
         bases = self.evaluate(ctx, node.target.base)
         # A callable stored on an object is a registered callback: it may be called from
         # the moment it is stored (by the object's own code, or by outside code). Where
@@ -374,6 +377,29 @@ class Resolver:
             targets.update(self._callables(ctx, argument))
         return tuple(sorted(targets, key=ctx_key))
 
+    def thread_side(self) -> FrozenSet[Ctx]:
+        """The contexts that run on a thread the program starts: every context a
+        concurrent spawn starts, and what those call, in the solved flow. A callback
+        such a context takes from where it was stored and calls (a worker's
+        `handler = self.pending.pop(0); handler()`) runs there and then, on that thread:
+        a call, not a deferred one (see _call_rest)."""
+        if self._thread_side is None:
+            by_ctx: Dict[Ctx, list] = {}
+            for site in self.flow.sites.values():
+                by_ctx.setdefault(site.ctx, []).append(site)
+            pending = sorted({target for site in self.flow.sites.values()
+                              for target, concurrent in site.spawned.items() if concurrent},
+                             key=ctx_key)
+            seen = set(pending)
+            while pending:
+                for site in by_ctx.get(pending.pop(), ()):
+                    for target, how in site.invoked.items():
+                        if how == "call" and target not in seen:
+                            seen.add(target)
+                            pending.append(target)
+            self._thread_side = frozenset(seen)
+        return self._thread_side
+
     def _callables(self, ctx: Ctx, expr: Expr) -> Tuple[Ctx, ...]:
         targets = {self.flow.callable_context(value) for value in self.evaluate(ctx, expr)}
         targets.discard(None)
@@ -424,7 +450,8 @@ class Resolver:
             if patched:
                 self.deferred_calls.setdefault(ctx, []).extend((node.line, t) for t in patched)
                 calls = [t for t in calls if t not in patched]
-        if calls and node.kind == "" and self._from_heap(ctx, node.func):
+        if calls and node.kind == "" and self._from_heap(ctx, node.func) \
+                and ctx not in self.thread_side():
             deferred = [t for t in calls if self._is_callable_target(ctx, node, t)]
             if deferred:
                 self.deferred_calls.setdefault(ctx, []).extend((node.line, t) for t in deferred)

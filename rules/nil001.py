@@ -39,6 +39,18 @@ them first (along plain calls they would fail on every run of that path);
 them, and a class attribute, a base class that may provide the attribute (a
 standard-library base is checked for it) or `__getattr__` makes it exist.
 
+A method entry point (`pkg.mod:Class.method`) runs on a fresh object, and nilcheck builds
+it as the documented default usage does: with its optional arguments left out
+(`api = Api()`, then `api.init_app(app)` later). The constructor, and the methods it
+calls on `self`, run with every `None`-default parameter known `None`: branches that need
+the argument (`if app is not None: self.init_app(app)`) are skipped, and
+`self.app = app` stores `None`. A read on that object that this construction certainly
+leaves `None` (a dereference) or without the attribute (any load) is reported, naming
+the defaults that decided it, when a method is meant to establish the field or a `None`
+default was stored into it. It is not reported when the constructor hands the object, or
+one of its bound methods, to other code, or when the class's history is not known (see
+NIL003).
+
 ## Why is this bad?
 Code that runs during startup often reaches objects that are only half wired: a recovery
 step starts background watchers, a warm-up request runs before the connection is opened,
@@ -110,6 +122,11 @@ the read is started, or guard the read (`if self.host is None: return`).
 - A load of a missing attribute through another object than `self`, or along plain calls
   only, is not reported (the flow merges the instances of a class, and a plain path that
   always fails is one its author has seen or steers around).
+- On a method entry's fresh object, only `None` defaults decide branches (`if app:`,
+  `if app is not None:`); a default of `False`, `0` or `""` leaves both branches
+  possible. If the class is never meant to be built without an argument that defaults
+  to `None`, the finding says which one: configure the entry point that builds it with
+  the argument instead, or suppress.
 - Calls into code outside the project are opaque: a library that calls back into your
   code is not followed unless the callback is passed to it or configured as a spawner.
   A call on a receiver of unknown type is not resolved by method name alone: measured on

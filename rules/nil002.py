@@ -29,6 +29,13 @@ goes live (`client.loop_start()`, a thread on `client.loop_forever`), so what co
 whether the fields exist at that statement. A field assigned only on some paths of the
 constructor counts when every assignment of it comes after the escape.
 
+A constructor that hands the object itself to other code (`Engine(self)`,
+`registry.add_listener(self)`) can be reached back through that code's objects: an
+engine thread that calls `self.zc.handle_response()` reads the object under
+construction, and so does a worker thread that runs the callbacks the object queued
+(`handler = self.pending.pop(0); handler()`). Such paths count when a thread started
+before the field's assignment is on them.
+
 ## Why is this bad?
 The object is half built while its constructor runs. A thread started there can run at
 once; a client may fire a callback the moment it is registered (many connect, retry or
