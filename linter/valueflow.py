@@ -969,6 +969,11 @@ class Flow:
             cid = value[1]
             self._add(site.result, (("inst", cid),))
             self.mark_live(cid)
+            new = index.find_method(cid, "__new__")
+            if new is not None:
+                # A project `__new__` decides what the call returns (a singleton kept
+                # on the class, a subclass chosen by a setting): its returns count too.
+                self._run(site, (new, cid), skip=1)
             init = index.find_method(cid, "__init__")
             if init is not None:
                 self._run(site, (init, cid), skip=1, result=False)

@@ -314,3 +314,39 @@ def test_a_callback_stored_on_an_object_is_a_deferred_call_where_it_is_taken():
                   and len(ctx) > 2]
     _, edges = resolver.resolve_body(variant)
     assert (("m.Metrics.count", "m.Metrics"), True) in edges
+
+
+def test_a_project_new_decides_what_the_class_call_returns():
+    resolver = program(m="""
+        class Service:
+            def send(self):
+                pass
+
+        class Mocked:
+            def send(self):
+                pass
+
+        class Provider:
+            def __new__(cls):
+                if not hasattr(cls, "instance"):
+                    if SETTING:
+                        cls.instance = Service()
+                    else:
+                        cls.instance = Mocked()
+                return cls.instance
+
+        class Plain:
+            def send(self):
+                pass
+
+        def use():
+            provider = Provider()
+            provider.send()
+            plain = Plain()
+            plain.send()
+
+        use()
+    """)
+    assert invoked(call_site(resolver, "m.use", "provider.send")) == \
+        ["m.Mocked.send", "m.Service.send"]
+    assert invoked(call_site(resolver, "m.use", "plain.send")) == ["m.Plain.send"]
