@@ -437,9 +437,10 @@ class _Teller:
         if exposes(stripped, without):
             line = _first(body, lambda n: isinstance(n, RRead) and n.field == self.field
                           and (key[2] != ctx[0] or (n.line, n.column) != (key[3], key[4])))
+            verb = "loads" if fact != self.field else "dereferences"
             return "not-reported", (f"an earlier read in {where} (at "
-                                    f"{self._at(ctx[0], line)}) dereferences it first: that "
-                                    f"read is the one judged")
+                                    f"{self._at(ctx[0], line)}) {verb} it first: that read "
+                                    f"is the one judged")
         return "not-reported", f"not exposed in {where} (cause not determined)"
 
     # ------------------------------------------------------------ unreachable reads

@@ -78,6 +78,11 @@ CLIENTS = {
             client.connect(object())
             client.assigned_here(object())
             client.twice()
+            use(client)
+
+
+        def use(client):
+            client.conn.flush()  # <- initialized-before (through another object)
         """,
     "app/other.py": """
         class Client:
@@ -315,10 +320,20 @@ def clients_story(clients) -> dict:
     return story(clients, "app.client:Client.conn")
 
 
-def test_every_marked_read_gets_its_verdict(clients_story):
-    reads = reads_by_line(clients_story, "app/client.py")
-    expected = marked(CLIENTS, "app/client.py")
+@pytest.mark.parametrize("relative", ["app/client.py", "app/server.py"])
+def test_every_marked_read_gets_its_verdict(clients_story, relative):
+    reads = reads_by_line(clients_story, relative)
+    expected = marked(CLIENTS, relative)
+    assert expected
     assert {line: reads[line]["verdict"] for line in expected} == expected
+
+
+def test_read_through_another_object_names_the_initializer_that_ran(clients_story):
+    read = reads_by_line(clients_story, "app/server.py")[
+        line_of(CLIENTS, "app/server.py", "client.conn.flush()")]
+    assert read["function"] == "app.server.use"
+    assert "`app.server.main` calls `app.client.Client.after_connect()` first " \
+        "(at app/server.py:12)" in read["reason"]
 
 
 def test_field_is_late_with_where_it_is_none_and_what_assigns_it(clients_story):
