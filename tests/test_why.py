@@ -526,3 +526,17 @@ def test_field_set_while_modules_are_imported_is_initialized_before_the_entry(tm
         line_of(PRELUDE, "mon/main.py", "# <- initialized-before")]
     assert read["verdict"] == "initialized-before"
     assert "before the entry point (`mon.main.<module>`)" in read["reason"]
+
+
+def test_class_level_none_and_a_never_called_lazy_initializer():
+    fixture = Path(__file__).parent / "fixtures" / "NIL003" / "lazy_initializer_never_called"
+    document = story(fixture, "rpc.client:Channel._protocol")
+    assert document["late"] is True
+    assert [(u["line"], u["how"]) for u in document["unset_at"]] == [
+        (8, "None (class-level `_protocol = None` in `Channel`)")]
+    assert document["initializers"] == [{"function": "rpc.client.Channel.__connect__",
+                                         "file": "rpc/client.py", "line": 16,
+                                         "reached": False}]
+    verdicts = {(r["line"], r["verdict"], r.get("rule")) for r in document["reads"]}
+    assert verdicts == {(15, "unreachable", None), (18, "unreachable", None),
+                        (25, "reported", "NIL003")}
