@@ -176,8 +176,12 @@ class _Teller:
         index, analysis = self.index, self.analysis
         family = sorted(cid for cid in index.classes if self.owner in index.mro(cid))
         unset = self._unset_places(family)
+        # Missing after construction: what creates the attribute (even as None) is late.
+        missing = index.may_be_missing(self.owner, self.attr) \
+            and present(self.field) not in analysis.constructor_gen(self.owner)
+        fact = present(self.field) if missing else self.field
         reached: Dict[str, int] = {}
-        for ctx, line in analysis.initializers_of(self.field, self.roots):
+        for ctx, line in analysis.initializers_of(fact, self.roots):
             reached.setdefault(ctx[0], line)
         found = [(fid, line, REACHED) for fid, line in sorted(reached.items())]
         for cid in family:
@@ -186,7 +190,7 @@ class _Teller:
                 fid = f"{module.name}.{qualname}"
                 if name == "__init__" or fid in reached:
                     continue
-                line = _establishing_store(index.function(fid), self.attr)
+                line = _establishing_store(index.function(fid), self.attr, missing)
                 if line is not None:
                     found.append((fid, line, "no entry point runs it"))
         initializers = [self._place(fid, line, note) for fid, line, note in found]
@@ -198,8 +202,8 @@ class _Teller:
                                    f"`{self._short(self.field)}` a value before other code "
                                    f"can use the object")
         elif not initializers:
-            late, reason = False, (f"not late: nothing but the constructor assigns "
-                                   f"`{self._short(self.field)}`; it stays as it is")
+            late, reason = False, (f"not late: nothing assigns `{self._short(self.field)}` "
+                                   f"after construction; it stays as it is")
         else:
             late = True
             how = "; ".join(place.note for place in unset) or "unset"
@@ -244,9 +248,11 @@ class _Teller:
         if not places and self.owner in index.classes:
             module, klass = index.classes[self.owner]
             if init is not None:
+                how = "does not always assign" \
+                    if self.attr in self.analysis.constructor_may_set(self.owner) \
+                    else "never assigns"
                 places.append(self._place(init, index.function(init).line,
-                                          f"missing (the constructor never assigns "
-                                          f"`{self.attr}`)"))
+                                          f"missing (the constructor {how} `{self.attr}`)"))
             else:
                 places.append(Place(self.owner, module.path, klass.line,
                                     f"missing (`{klass.qualname}` has no constructor "

@@ -540,3 +540,15 @@ def test_class_level_none_and_a_never_called_lazy_initializer():
     verdicts = {(r["line"], r["verdict"], r.get("rule")) for r in document["reads"]}
     assert verdicts == {(15, "unreachable", None), (18, "unreachable", None),
                         (25, "reported", "NIL003")}
+
+
+def test_field_the_constructor_assigns_only_with_an_argument_is_late():
+    fixture = Path(__file__).parent / "fixtures" / "NIL001" / "method_entry_default_arguments"
+    document = story(fixture, "ext.api:Api.blueprint")
+    assert document["late"] is True
+    assert document["unset_at"][0]["how"] == \
+        "missing (the constructor does not always assign `blueprint`)"
+    assert [i["function"] for i in document["initializers"]] == ["ext.api.Api.init_app"]
+    reads = reads_by_line(document, "ext/api.py")
+    assert (reads[18]["verdict"], reads[18]["rule"]) == ("reported", "NIL001")
+    assert reads[19]["verdict"] == "guarded"
