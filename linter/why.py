@@ -302,9 +302,10 @@ class _Teller:
             return self._verdict(function, line, column, verdict, reason)
         if ctx in self.prelude_reach:
             return self._verdict(function, line, column, "not-reported",
-                                 "it runs only before the entry point starts (while modules "
-                                 "are imported, or the entry's receiver is constructed), "
-                                 "and there nothing has initialized it yet by design")
+                                 "it runs only before the entry point (while modules are "
+                                 "imported, or while the entry's receiver is constructed): "
+                                 "NIL001 and NIL003 start at the entry, and NIL002 found no "
+                                 "race with a constructor")
         return self._verdict(function, line, column, "unreachable", self._unreached(function))
 
     def _verdict(self, function: str, line: int, column: int, verdict: str, reason: str,
