@@ -19,8 +19,8 @@ from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Call, Exit, If, Name, NoneConst, Store, Super, Try, walk_nodes
 from nilcheck.linter.models import PYTHON_CALLS
 from nilcheck.linter.ordering import (
-    RCall, RGen, RIf, RKill, RLoop, RTry, Ctx, Hop, Summary, ctx_key, present, races,
-    solve, unmarked,
+    RCall, RGen, RIf, RKill, RLoop, RTry, Ctx, Hop, ReadKey, Summary, ctx_key, present,
+    races, solve, unmarked,
 )
 from nilcheck.linter.resolve import Resolver
 
@@ -83,6 +83,10 @@ class Analysis:
         self._lowered: Optional[Tuple[int, FrozenSet[str]]] = None
         self._default_built: Dict[str, Optional[DefaultConstruction]] = {}
         self._handed_out: Dict[str, bool] = {}
+        # Why the hazard filters dropped an exposed read, by read key: (reason, detail),
+        # the first one met; for `nilcheck why` (see why.py for what each reason means).
+        self.dropped: Dict[ReadKey, Tuple[str, str]] = {}
+        self._uncalled_reasons: Dict[Tuple[str, str], str] = {}
 
     # ------------------------------------------------------------ graph and summaries
 
@@ -311,22 +315,28 @@ class Analysis:
         initializer the entry runs (NIL001) or one that never runs (NIL003)."""
         field, receiver, function, line, column = key
         if field in ready or field in self.constructor_gen(receiver):
+            self._drop(key, "ready" if field in ready else "constructor")
             return None  # set before the entry runs, or by every constructor
         name, presence = unmarked(field)
         attr = name.rsplit(".", 1)[1]
         if presence:
             if not self.index.may_be_missing(receiver, attr):
+                self._drop(key, "provided")
                 return None  # a class attribute or a base provides it
             if attr in self.constructor_may_set(receiver):
+                self._drop(key, "constructor-may-set")
                 return None  # exists after construction unless the arguments decide
         elif not self.index.may_be_unset(receiver, attr):
+            self._drop(key, "not-late")
             return None  # a real default, or a base class that may provide it
         trace, guards = exposed
         if presence and not (trace and trace[-1].on_self):
             # Through another object the flow merges every instance of its class
             # (`zinfo.header_offset`): one built elsewhere may have the attribute.
+            self._drop(key, "presence-elsewhere")
             return None
         if any(field in self.implied_by(flag) for flag in guards):
+            self._drop(key, "flag", min(f for f in guards if field in self.implied_by(f)))
             return None  # guarded by a flag that is only ever set together with it
         # The initializer this entry runs too late; or, when this entry never runs
         # one, the one another entry point runs (this entry then reads before it).
@@ -337,18 +347,21 @@ class Analysis:
             # Along plain calls a load of a missing attribute fails on every run of
             # that path, which its author would have seen unless the values steer
             # around it (a memo flag, a mode): only a race makes it a startup hazard.
+            self._drop(key, "presence-no-race")
             return None
         if initializer is None:
             # No entry point runs an initializer: a report only when the object's
             # whole history is known and none of its initializers ever runs.
             dead = self._uncalled_initializer(field, receiver)
             if dead is None:
+                self._drop(key, self._uncalled_reasons.get((field, receiver), ""))
                 return None
             if any(hop.kind == "spawn" and not hop.concurrent for hop in trace):
                 # A callback that runs later (on a loop, or when the object's own
                 # code calls what it stored) may run after the caller's next step,
                 # which may be the initializer: only a thread or other concurrent
                 # start certainly races the fresh object.
+                self._drop(key, "callback-later")
                 return None
             rule, initializer = "NIL003", (dead, dead[1], None, None, False)
         return Hazard(
@@ -400,6 +413,9 @@ class Analysis:
             self._default_built[cid] = default_construction(self.index, cid, self._self_callee)
         return self._default_built[cid]
 
+    def _drop(self, key: ReadKey, reason: str, detail: str = "") -> None:
+        self.dropped.setdefault(key, (reason, detail))
+
     def _missing(self, field: str, receiver: str, presence: bool) -> bool:
         """Does the read fail because the attribute does not exist yet? A presence read
         fails only then; a dereference too when nothing ever sets the field to None."""
@@ -433,22 +449,29 @@ class Analysis:
                     if first is None or not trace or first < trace[0].line:
                         continue  # not assigned by the constructor: NIL001's question
                 if not _during_construction(trace, self._hands_out_self(cid)):
+                    self._drop(key, "after-construction")
                     continue
                 assigned_at = assigned_in_body.get(field)
                 if assigned_at is not None and trace and any(
                         self._false_until(ctx, flag, trace[0].line, assigned_at)
                         for flag in guards):
+                    self._drop(key, "flag-false", min(
+                        flag for flag in guards
+                        if self._false_until(ctx, flag, trace[0].line, assigned_at)))
                     continue  # behind a flag nothing can set before the field exists
                 module = self.index.module_of(fid).name
                 entry = Entry(f"{module}:{fid[len(module) + 1:]}", ctx)
                 name, presence = unmarked(field)
                 if presence and not self.index.may_be_missing(receiver,
                                                               name.rsplit(".", 1)[1]):
+                    self._drop(key, "provided")
                     continue
                 if presence and not any(hop.kind == "spawn" for hop in trace):
+                    self._drop(key, "presence-no-race")
                     continue  # a plain call path: see _entry_hazards
                 if not presence and not self.index.may_be_unset(receiver,
                                                                 name.rsplit(".", 1)[1]):
+                    self._drop(key, "not-late")
                     continue  # a class-level default: the read finds that
                 assigned = self.assignments(ctx).get(field)
                 hazards.append(Hazard(
@@ -494,7 +517,9 @@ class Analysis:
         any such method and the receiver's history is known (see _known_history):
         (function id, line of its assignment). None when nothing in the project
         initializes the field (it is not late, just unset) or one of its initializers
-        runs somewhere, even if only on another path (the field is then optional)."""
+        runs somewhere, even if only on another path (the field is then optional); why,
+        in _uncalled_reasons."""
+        why = (field, receiver)
         field, presence = unmarked(field)
         attr = field.rsplit(".", 1)[1]
         index = self.index
@@ -504,12 +529,15 @@ class Analysis:
             if fid in lowered or fid.rsplit(".", 1)[1] in PYTHON_CALLS:
                 # It runs on some path, or Python calls it by its special name
                 # (`__post_init__`, `__setstate__`...): not "never".
+                self._uncalled_reasons[why] = "initializer-runs"
                 return None
         if not candidates or not self._known_history(receiver):
+            self._uncalled_reasons[why] = "unknown-history" if candidates else "no-initializer"
             return None
         stored = self.resolver.flow.stored_fields if presence \
             else self.resolver.flow.valued_fields
         if any((klass, attr) in stored for klass in index.mro(receiver)):
+            self._uncalled_reasons[why] = "stored-outside"
             return None  # analysed code outside the class assigns it (`conn.stream = s`)
         return min(candidates)
 
@@ -580,6 +608,12 @@ class Analysis:
             call_site = (caller[0], self._call_line(caller, callee))
             scheduled = bool(self.graph[caller][callee].get("spawn"))
         return ctx, self.assignments(ctx)[field], call_site, root, scheduled
+
+    def initializers_of(self, field: str, roots: Tuple[Ctx, ...]) -> List[Tuple[Ctx, int]]:
+        """The contexts that establish field late, as the hazards see them from roots,
+        with the line of each assignment (for `nilcheck why`)."""
+        found = self._initializers(field.rsplit(".", 1)[0], roots)[0].get(field, ())
+        return [(ctx, self.assignments(ctx)[field]) for ctx in found]
 
     def _initializers(self, owner: str, roots: Tuple[Ctx, ...]):
         """Field -> contexts that establish it (in a stable order), among those reachable

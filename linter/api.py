@@ -174,6 +174,57 @@ def graph(
     return built, root, sorted({*errors, *discovery_errors}, key=lambda e: e.sort_key)
 
 
+def why(
+    spec: str,
+    path: Optional[PathLike] = None,
+    *,
+    entry: Sequence[str] = (),
+    jobs: Optional[int] = None,
+    use_cache: bool = True,
+    progress: Optional[Callable[[int, int], None]] = None,
+):
+    """The story of the field spec names (`module:Class.attr` or `Class.attr`), in the
+    project holding path (see why.py): (FieldStory,
+    project root, errors). Configured as a scan is; a read the scan finds but would not
+    report (rule not selected, suppressed, baselined) is not-reported, saying why.
+    Raises ConfigError, also when field names no field or more than one."""
+    from nilcheck.linter import why as field_story
+
+    given = Path(path if path is not None else ".")
+    if not given.exists():
+        raise ConfigError(f"path {str(given)!r} does not exist")
+    root = find_project_root([given])
+    config = load_config(root)
+    for value in entry:
+        problem = entry_point_problem(value)
+        if problem:
+            raise ConfigError(f"--entry: {problem}")
+    recorded = load_baseline(config.baseline) if config.baseline else None
+    settings, _, discovery_errors = _settings(root, config, entry, jobs, use_cache)
+
+    def compute(program):
+        story = field_story.explain(program, spec)
+        return story, story.shown_files
+
+    story, errors = engine.on_program(settings, compute, progress=progress)
+    active = set(known_rule_codes() if config.select is None else config.select) \
+        - set(config.ignore)
+    suppressions = _SuppressionIndex(root)
+
+    def hidden(finding: Finding) -> Optional[str]:
+        if finding.rule not in active:
+            return "the rule is not selected in the configuration"
+        comment = matching_suppression(finding, suppressions.of(finding.file))
+        if comment is not None:
+            return f"suppressed by the `# nilcheck: ignore` comment on line {comment.line}"
+        if recorded is not None and not filter_baselined([finding], recorded):
+            return f"recorded in the baseline {config.baseline}"
+        return None
+
+    return (field_story.hide(story, hidden), root,
+            sorted({*errors, *discovery_errors}, key=lambda e: e.sort_key))
+
+
 def project_sites(root: PathLike, jobs: Optional[int] = None, use_cache: bool = True):
     """(files, ProjectSites): the project's analysed files, and where the value flow
     finds each class constructed and each method called (see sites.py), with exact

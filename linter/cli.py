@@ -1,4 +1,4 @@
-"""The `nilcheck` command: scan, graph, rules, explain.
+"""The `nilcheck` command: scan, graph, why, rules, explain.
 
 Exit codes follow CONTRACT.md: 0 no findings, 1 findings, 2 nilcheck could not run.
 Every failure is one `nilcheck: error: ...` line on stderr, never a traceback.
@@ -267,6 +267,30 @@ def graph(path: Optional[str], entries: Tuple[str, ...], every_function: bool, f
         _write_or_fail(output, lambda: write_text_atomic(output, text))
     else:
         click.echo(text, nl=False)
+    raise click.exceptions.Exit(EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("field", metavar="FIELD")
+@click.argument("path", required=False, metavar="[PATH]")
+@click.option("--entry", "entries", multiple=True, metavar="MODULE:QUALNAME",
+              help="Startup entry point; repeatable. Overrides the configured ones.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes [default: CPUs].")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the analysis cache.")
+@_guarded
+def why(field: str, path: Optional[str], entries: Tuple[str, ...], fmt: str,
+        jobs: Optional[int], no_cache: bool) -> None:
+    """Explain FIELD (module:Class.attr, or Class.attr when unique): is it late, what
+    assigns it, and the scan's verdict on every read of it, with the reason."""
+    from nilcheck.linter import api
+    from nilcheck.linter import why as field_story
+
+    story, _, errors = api.why(field, path, entry=entries, jobs=jobs, use_cache=not no_cache)
+    for error in errors:
+        click.echo(f"{error.file}:{error.line}: error: {error.message}", err=True)
+    click.echo(field_story.render(story, fmt), nl=False)
     raise click.exceptions.Exit(EXIT_CLEAN)
 
 
