@@ -13,7 +13,7 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 import networkx as nx
 
 from nilcheck.linter.construction import (
-    DefaultConstruction, default_construction, hands_out_self,
+    DefaultConstruction, default_construction, early_reads, hands_out_self,
 )
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Call, Exit, If, Name, NoneConst, Store, Super, Try, walk_nodes
@@ -291,7 +291,7 @@ class Analysis:
         for entry in roots:
             for hazard in self._entry_hazards(entry, [r.ctx for r in roots]):
                 found.setdefault(_hazard_key(hazard), hazard)
-        for hazard in self._construction_hazards():
+        for hazard in self._construction_hazards() + self._early_read_hazards():
             found.setdefault(_hazard_key(hazard), hazard)
         return [found[key] for key in sorted(found)]
 
@@ -480,6 +480,36 @@ class Analysis:
                     initializer=(fid, assigned) if assigned else None,
                     initializer_call=None, rule="NIL002",
                     missing=self._missing(name, receiver, presence)))
+        return hazards
+
+    def _early_read_hazards(self) -> List[Hazard]:
+        """NIL002 along plain calls: a constructor reads an attribute before anything
+        assigned it, on a branch that only some values of its optional parameters take
+        (see construction.early_reads). Such a path fails every time it runs, so its
+        author has not run it: the default left out, or the argument given."""
+        hazards = []
+        for ctx in sorted(self.summaries, key=ctx_key):
+            fid, cid = ctx[0], ctx[1]
+            if not fid.endswith(".__init__") or cid not in self.index.classes \
+                    or self.index.find_method(cid, "__init__") != fid or len(ctx) > 2:
+                continue
+            for early in early_reads(self.index, cid, self._self_callee):
+                if not self.index.may_be_missing(cid, early.attr):
+                    continue
+                field = f"{self.index.field_owner(cid, early.attr)}.{early.attr}"
+                trace = tuple(Hop("call", callee, line, caller, True)
+                              for callee, line, caller in early.calls) + (
+                    Hop("read", early.function, early.line, early.function, True),)
+                module = self.index.module_of(fid).name
+                assigned = self.assignments(ctx).get(field)
+                hazards.append(Hazard(
+                    field=field, receiver=cid, read_function=early.function,
+                    line=early.line, column=early.column,
+                    entry=Entry(f"{module}:{fid[len(module) + 1:]}", ctx), trace=trace,
+                    initializer=(fid, assigned) if assigned else None,
+                    initializer_call=None, rule="NIL002", missing=True,
+                    built_with=tuple(f"{name}{'' if given else '=None'}"
+                                     for name, given in early.arms)))
         return hazards
 
     def _false_until(self, ctx: Ctx, flag: str, escape: int, until: int) -> bool:
@@ -744,6 +774,9 @@ def _hazard_key(hazard: Hazard):
 
 
 def _collect_unconditional(body, out: Dict[str, int]) -> None:
+    """Fields a block assigns on every path that goes on normally: at its top level, in
+    both arms of an `if`, and in a `try` body (its handlers are the failures:
+    `try: self.cat = connect() except ConnectionError: log()` still establishes it)."""
     for node in body:
         if isinstance(node, RGen) and node.assignment:
             out.setdefault(node.field, node.line)
@@ -752,6 +785,13 @@ def _collect_unconditional(body, out: Dict[str, int]) -> None:
             out.setdefault(present(node.field), node.line)
         elif isinstance(node, RTry):
             _collect_unconditional(node.body, out)
+        elif isinstance(node, RIf):
+            body_fields: Dict[str, int] = {}
+            else_fields: Dict[str, int] = {}
+            _collect_unconditional(node.body, body_fields)
+            _collect_unconditional(node.orelse, else_fields)
+            for field in sorted(body_fields.keys() & else_fields.keys()):
+                out.setdefault(field, min(body_fields[field], else_fields[field]))
 
 
 def walk_resolved(body):

@@ -18,7 +18,8 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import (
-    Attr, Bind, Call, Exit, If, Loop, Name, NoneConst, Starred, Store, Super, Try, walk_nodes,
+    Attr, Bind, Call, Exit, If, Loop, Name, NoneConst, Read, Starred, Store, Super, Try,
+    walk_nodes,
 )
 
 NONE, SET, UNKNOWN = "none", "set", "unknown"
@@ -32,6 +33,21 @@ class DefaultConstruction:
     # Per attribute, the `None`-default parameters that decided it: stored into it, or
     # steering away from a branch that would have assigned it.
     deciding: Dict[str, Tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class EarlyRead:
+    """A read of self.attr in the constructor, or a method it calls on self, at a point
+    where no path has assigned attr yet, on a branch taken only for some values of
+    optional (`None`-default) parameters: (parameter, given) for each such test."""
+
+    attr: str
+    function: str
+    line: int
+    column: int
+    calls: Tuple[Tuple[str, int, str], ...]  # (callee, line of the call, caller), in order
+    arms: Tuple[Tuple[str, bool], ...]
+    presence: bool
 
 
 class _Escape(Exception):
@@ -51,12 +67,20 @@ def _join(a: Optional[State], b: Optional[State]) -> Optional[State]:
 
 
 class _Run:
-    def __init__(self, index: ProjectIndex, cid: str, method_of):
+    """One walk of a constructor. With prune, the optional parameters are None (their
+    defaults) and decide branches; without, both arms of such a branch run, and reads
+    there of attributes nothing has assigned yet are collected (early)."""
+
+    def __init__(self, index: ProjectIndex, cid: str, method_of, prune: bool = True):
         self.index = index
         self.cid = cid
         self.method_of = method_of  # (cid, method, function, Call) -> method id or None
+        self.prune = prune
         self.deciding: Dict[str, Set[str]] = {}
         self.stack: List[str] = []
+        self.calls: List[Tuple[str, int, str]] = []
+        self.arms: List[Tuple[str, bool]] = []
+        self.early: List[EarlyRead] = []
 
     def method(self, fid: str, state: State, known_none: FrozenSet[str]) -> Optional[State]:
         """The state after method fid returns, or None if it never returns."""
@@ -79,20 +103,37 @@ class _Run:
         for node in block:
             if state is None:
                 return None
-            if isinstance(node, Store):
+            if isinstance(node, Read):
+                if not self.prune and self.arms and isinstance(node.target.base, Name) \
+                        and node.target.base.id == me and node.target.attr not in state:
+                    self.early.append(EarlyRead(
+                        node.target.attr, fid, node.line, node.column, tuple(self.calls),
+                        tuple(self.arms), node.presence))
+            elif isinstance(node, Store):
                 self._escapes(me, node.value)
                 if isinstance(node.target.base, Name) and node.target.base.id == me:
                     value = node.value
-                    if isinstance(value, Name) and value.id in known:
+                    if isinstance(value, Name) and value.id in known and self.prune:
                         self.deciding.setdefault(node.target.attr, set()).add(value.id)
                     none = isinstance(value, NoneConst) or (
-                        isinstance(value, Name) and value.id in known)
+                        self.prune and isinstance(value, Name) and value.id in known)
                     state = dict(state)
                     state[node.target.attr] = NONE if none else SET
             elif isinstance(node, Bind):
                 self._escapes(me, node.value)
             elif isinstance(node, Call):
                 state = self.call(fid, function, node, state, known)
+            elif isinstance(node, If) and not self.prune:
+                given = [f.id for f in node.true_facts if isinstance(f, Name) and f.id in known]
+                left = [f.id for f in node.false_facts if isinstance(f, Name) and f.id in known]
+                arms = []
+                for block, true_arm in ((node.body, True), (node.orelse, False)):
+                    depth = len(self.arms)
+                    self.arms.extend([(p, true_arm) for p in given]
+                                     + [(p, not true_arm) for p in left])
+                    arms.append(self.block(fid, function, block, state, known, jumps))
+                    del self.arms[depth:]
+                state = _join(*arms)
             elif isinstance(node, If):
                 decided = [f.id for f in node.true_facts if isinstance(f, Name) and f.id in known]
                 skip_body = bool(decided)
@@ -156,7 +197,10 @@ class _Run:
         params = [p for p in self.index.function(callee).params if p.kind not in ("*", "**")]
         params = params[1:]  # self
         if any(isinstance(a, Starred) for a in args) or any(k == "**" for k, _ in node.kwargs):
-            callee_known: Set[str] = set()
+            # Forwarded `*args, **kwargs`: which ones come is not known; without pruning,
+            # the callee's optional parameters still are optional.
+            callee_known: Set[str] = set() if self.prune else \
+                {p.name for p in params if p.default_none}
         else:
             passed = {p.name: a for p, a in zip(params, args)}
             passed.update({k: v for k, v in node.kwargs if k in {p.name for p in params}})
@@ -169,7 +213,11 @@ class _Run:
                 elif isinstance(value, NoneConst) or (
                         isinstance(value, Name) and value.id in known):
                     callee_known.add(p.name)
-        return self.method(callee, state, frozenset(callee_known))
+        self.calls.append((callee, node.line, fid))
+        try:
+            return self.method(callee, state, frozenset(callee_known))
+        finally:
+            self.calls.pop()
 
     def _decide(self, fid, function, block, params, depth: int) -> None:
         """params steered away from block: they decide every attribute it would assign."""
@@ -191,9 +239,10 @@ class _Run:
             expr = expr.value
         if isinstance(expr, Name) and expr.id == me:
             raise _Escape()
-        if isinstance(expr, Attr) and isinstance(expr.base, Name) and expr.base.id == me \
-                and self.index.find_method(self.cid, expr.attr) is not None:
-            raise _Escape()
+        if isinstance(expr, Attr) and isinstance(expr.base, Name) and expr.base.id == me:
+            method = self.index.find_method(self.cid, expr.attr)
+            if method is not None and self.index.function(method).kind != "property":
+                raise _Escape()  # a bound method (a property gives its value)
 
 
 def default_construction(index: ProjectIndex, cid: str, method_of
@@ -220,6 +269,28 @@ def default_construction(index: ProjectIndex, cid: str, method_of
     none = frozenset(attr for attr, value in end.items() if value == NONE)
     deciding = {attr: tuple(sorted(params)) for attr, params in run.deciding.items()}
     return DefaultConstruction(none, frozenset(end), deciding)
+
+
+def early_reads(index: ProjectIndex, cid: str, method_of) -> List[EarlyRead]:
+    """The reads of attributes the constructor of cid makes before anything assigned
+    them, on branches only some values of its optional parameters take (the documented
+    default `nrad=None` computing from `self.nres` before `super().__init__()` sets it,
+    or a base constructor's `if port is not None: self.open()` running an override that
+    reads what the subclass assigns later). Empty where the walk has no certain answer
+    (see default_construction)."""
+    if cid not in index.classes or any(index.class_facts(k).custom_construction
+                                       for k in index.mro(cid)):
+        return []  # a base outside the project is no obstacle: see may_be_missing
+    init = index.find_method(cid, "__init__")
+    if init is None:
+        return []
+    run = _Run(index, cid, method_of, prune=False)
+    params = [p for p in index.function(init).params if p.kind not in ("*", "**")][1:]
+    try:
+        run.method(init, {}, frozenset(p.name for p in params if p.default_none))
+    except _Escape:
+        return []
+    return run.early
 
 
 def hands_out_self(index: ProjectIndex, cid: str, method_of) -> bool:

@@ -73,9 +73,16 @@ class Diagnostics:
             if hazard.initializer is not None:
                 where = f" (at {self._path_of(hazard.initializer[0])}:{hazard.initializer[1]})"
             how = "a callback or thread the constructor started" if spawned else \
-                "a method the constructor calls"
+                "a method the constructor calls" if any(hop.kind == "call"
+                                                        for hop in hazard.trace) \
+                else "the constructor itself"
             message = (f"{field} is read by {how} before `{class_name}.__init__` assigns "
                        f"it{where}")
+            if hazard.built_with:
+                # construction.early_reads: a branch only some arguments take.
+                arms = [f"`{arm[:-5]}` is left out" if arm.endswith("=None")
+                        else f"`{arm}` is given" for arm in hazard.built_with]
+                message += f", on the path taken when {' and '.join(arms)}"
             return message + (": the attribute does not exist yet (AttributeError)"
                               if hazard.missing else "")
         if hazard.rule == "NIL003":
@@ -122,6 +129,11 @@ class Diagnostics:
             return (f"assign `self.{attr}` in `{class_name}.__init__` before {before}, or "
                     f"move that start out of the constructor (e.g. into a `start()` method "
                     f"called once the object is built)")
+        if not any(step.kind == "call" for step in trace):
+            reader = display_function(hazard.read_function).rsplit(".", 2)[-2]
+            return (f"`{reader}.__init__` reads `self.{attr}` before anything assigned it: "
+                    f"compute the value in a local variable, or assign `self.{attr}` (or "
+                    f"call the constructor that assigns it) before this read")
         return (f"assign `self.{attr}` before `{class_name}.__init__` calls the method that "
                 f"reads it (a subclass override runs before the subclass constructor has "
                 f"finished), or pass the value to the base constructor")

@@ -8,7 +8,7 @@ substituted here, so a later dereference is recorded as a read of `self.x`.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -653,7 +653,8 @@ class ModuleConverter:
                 for small in stmt.body:
                     attrs.extend(self.class_attribute(small))
         dynamic = any(name in ("__getattr__", "__getattribute__", "__setattr__")
-                      for name, _ in methods) or self._sets_computed_attributes(qualname)
+                      for name, _ in methods) or self._sets_computed_attributes(
+                          qualname, attrs, {name for name, _ in methods})
         custom = any(name == "__new__" for name, _ in methods) or any(
             _decorator_name(d.decorator) not in _PLAIN_CLASS_DECORATORS
             for d in node.decorators) or any(
@@ -688,20 +689,29 @@ class ModuleConverter:
             and first.func.value == "type" and len(first.args) == 1 \
             and type(first.args[0].value) is cst.Name and first.args[0].value.value == me
 
-    def _sets_computed_attributes(self, qualname: str) -> bool:
+    def _sets_computed_attributes(self, qualname: str, attrs, methods: Set[str]) -> bool:
         """Does a method of the class create attributes whose names the code does not
         spell (`setattr(self, name, v)`, `self.__dict__.update(d)`, `self.__dict__[k] = v`)?
-        Its instances then have attributes no store names: an attribute bag."""
+        Its instances then have attributes no store names: an attribute bag. Not when
+        the name runs over a literal list of names the class already defines (its
+        properties or class attributes): `for key in self._SETTINGS: setattr(self, key,
+        d[key])` goes through those, and creates nothing."""
+        defined = methods | {name for name, _ in attrs}
+        constants = {name: attr.value for name, attr in attrs}
         for function in self.functions:
             if function.owner_class != qualname or function.self_name is None:
                 continue
             me = function.self_name
+            binds = {node.name: node.value for node in walk_nodes(function.body)
+                     if type(node) is Bind}
             for node in walk_nodes(function.body):
                 if type(node) is Call:
                     func = node.func
                     if type(func) is Name and func.id == "setattr" and node.args \
                             and node.args[0] == Name(me) and not (
-                                len(node.args) > 1 and type(node.args[1]) is Lit):
+                                len(node.args) > 1 and (type(node.args[1]) is Lit or (
+                                    _names_over(node.args[1], binds, constants, me)
+                                    <= defined))):
                         return True
                     if type(func) is Attr and type(func.base) is Attr \
                             and func.base.attr == "__dict__" and func.base.base == Name(me):
@@ -1057,6 +1067,26 @@ def _stored_attrs(functions: List[FunctionFacts], *specials: Optional[FunctionFa
     kept.update((special.qualname, special) for special in specials if special is not None)
     return tuple(sorted({node.target.attr for function in kept.values()
                          for node in walk_nodes(function.body) if isinstance(node, Store)}))
+
+
+def _names_over(expr, binds, constants, me: str) -> Set[str]:
+    """The attribute names a loop variable takes (`for key in ("a", "b")`, or over a
+    class constant `self._SETTINGS` / `Cls._SETTINGS` holding such a display); a set
+    that no class defines when it is anything else."""
+    unknown = {"<computed>"}
+    value = binds.get(expr.id) if type(expr) is Name else None
+    if type(value) is not Iter:
+        return unknown
+    source = value.base
+    if type(source) is Attr and type(source.base) is Name:
+        source = constants.get(source.attr)
+    elif type(source) is Name:
+        source = constants.get(source.id)
+    if type(source) is not Seq or not source.items:
+        return unknown
+    names = {item.value for item in source.items
+             if type(item) is Lit and item.kind == "str" and isinstance(item.value, str)}
+    return names if len(names) == len(source.items) else unknown
 
 
 def _literal_int(node) -> Optional[Tuple[Optional[int]]]:

@@ -36,6 +36,14 @@ construction, and so does a worker thread that runs the callbacks the object que
 (`handler = self.pending.pop(0); handler()`). Such paths count when a thread started
 before the field's assignment is on them.
 
+Along plain calls (no thread), a read of an attribute nothing has assigned yet fails on
+every run of that path, so it is reported only where the path is one that only some
+arguments take: a branch on an optional (`None`-default) parameter, either way. The
+documented default (`if nrad is None: self.nrad = self.nres // 2` before
+`super().__init__()` assigns `nres`), or a base constructor's
+`if port is not None: self.open()` running an override that reads what the subclass
+assigns after `super().__init__()` returns. The finding says which arguments lead there.
+
 ## Why is this bad?
 The object is half built while its constructor runs. A thread started there can run at
 once; a client may fire a callback the moment it is registered (many connect, retry or
