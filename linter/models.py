@@ -71,6 +71,8 @@ LIBRARY_CALLBACKS = {
     # zeroconf browsers call their handlers from the library's thread
     "zeroconf.ServiceBrowser": "thread",
     "zeroconf.asyncio.AsyncServiceBrowser": "thread",
+    # unitree_sdk2py (Unitree robots): DDS channel handlers run on the middleware's threads
+    "unitree_sdk2py.core.channel.ChannelSubscriber.Init": "thread",
     # trio / anyio run started tasks concurrently with the starter
     "trio.lowlevel.spawn_system_task": "thread",
     "anyio.to_thread.run_sync": "sync",
