@@ -17,7 +17,7 @@ from nilcheck.linter.construction import (
 )
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Call, Exit, If, Name, NoneConst, Store, Super, Try, walk_nodes
-from nilcheck.linter.models import PYTHON_CALLS
+from nilcheck.linter.models import HOOK_NAMES, PYTHON_CALLS
 from nilcheck.linter.ordering import (
     RCall, RGen, RIf, RKill, RLoop, RTry, Ctx, Hop, ReadKey, Summary, ctx_key, present,
     races, solve, unmarked,
@@ -739,7 +739,10 @@ def _during_construction(trace: Tuple[Hop, ...], handed_out: bool = False) -> bo
             if not hop.concurrent:
                 return False
             spawned = True
-        elif hop.kind == "call" and hop.function.endswith(".__init__"):
+        elif hop.kind == "call" and (hop.function.endswith(".__init__")
+                                     or hop.function.rsplit(".", 1)[1] in HOOK_NAMES):
+            # A base constructor, or a framework hook a base method runs (Qt's
+            # resizeEvent inside setGeometry): an override called under construction.
             in_base_constructor = True
     # Without a thread, the read must happen while a base class's constructor runs and
     # calls an override (the Checker Framework's "under initialization" receiver); a

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from nilcheck.linter.models import PLAIN_BASES
+from nilcheck.linter.models import PLAIN_BASES, WRAPPER_BASE_PACKAGES, may_be_wrapper_member
 from nilcheck.linter.stdlib_bases import stdlib_attributes
 from nilcheck.linter.ir import (
     Bind, ClassFacts, FunctionFacts, ModuleFacts, Name, NoneConst, Store, walk_nodes,
@@ -233,7 +233,8 @@ class ProjectIndex:
         if any(self.class_facts(k).dynamic_attributes for k in self.mro(cid)):
             return True
         for base in self.external_bases(cid):
-            if base in PLAIN_BASES:
+            if base in PLAIN_BASES or (base.split(".", 1)[0] in WRAPPER_BASE_PACKAGES
+                                       and not may_be_wrapper_member(attr)):
                 continue
             known = stdlib_attributes(base)
             if known is None or attr in known:

@@ -119,6 +119,35 @@ CONTAINER_METHODS = frozenset({"append", "add", "appendleft", "insert", "extend"
 ACTIVATION_METHODS = frozenset({"loop_start", "loop_forever", "start", "run_forever",
                                 "serve_forever", "exec_", "exec", "mainloop", "spin"})
 
+# Methods of a framework base class that, called on the object itself, run the object's
+# own overrides before they return: Qt delivers the events a geometry or visibility
+# change causes to a visible widget synchronously (`self.setGeometry(...)` runs the
+# window's `resizeEvent()`). By the top-level package of the base class.
+SYNC_HOOK_LIBRARIES = frozenset({"PyQt5", "PyQt6", "PySide2", "PySide6", "qtpy"})
+SYNC_HOOKS = {
+    "setGeometry": ("moveEvent", "resizeEvent"),
+    "restoreGeometry": ("moveEvent", "resizeEvent"),
+    "resize": ("resizeEvent",),
+    "setFixedSize": ("resizeEvent",),
+    "adjustSize": ("resizeEvent",),
+    "move": ("moveEvent",),
+    "show": ("showEvent", "resizeEvent"),
+    "showMaximized": ("showEvent", "resizeEvent"),
+    "showFullScreen": ("showEvent", "resizeEvent"),
+    "setVisible": ("showEvent", "hideEvent", "resizeEvent"),
+    "hide": ("hideEvent",),
+}
+HOOK_NAMES = frozenset(hook for hooks in SYNC_HOOKS.values() for hook in hooks)
+# Packages whose classes wrap C++ classes (sip, shiboken): an instance of a project class
+# deriving from one has no attributes of its own but what Python code gives it; the base
+# provides only its methods, Qt's camelCase names (`show`, `setGeometry`, `exec_`).
+WRAPPER_BASE_PACKAGES = frozenset({"PyQt5", "PyQt6", "PySide2", "PySide6"})
+
+
+def may_be_wrapper_member(attr: str) -> bool:
+    """Could attr be a member of a Qt wrapper class? Not a name with a leading or inner
+    underscore (`_completion`, `rig_control`): Qt spells none that way."""
+    return not ("_" in attr.rstrip("_"))
 # Method names the models above recognise on objects from outside the project: these
 # keep their name on an external object that nothing else names (see valueflow._member).
 MODELLED_METHODS = frozenset(CONCURRENT_REGISTRARS | COROUTINE_RUNNERS

@@ -28,7 +28,8 @@ from nilcheck.linter.ir import (
     is_falsy_literal, walk_nodes,
 )
 from nilcheck.linter.models import (
-    ACTIVATION_METHODS, CONCURRENT_CALLS, NO_RETURN, NO_RETURN_ANNOTATIONS, THREAD_FACTORIES,
+    ACTIVATION_METHODS, CONCURRENT_CALLS, NO_RETURN, NO_RETURN_ANNOTATIONS, SYNC_HOOKS,
+    THREAD_FACTORIES,
 )
 from nilcheck.linter.names import StaticNames
 from nilcheck.linter.ordering import (
@@ -360,7 +361,11 @@ class Resolver:
 
     def _is_callable_target(self, ctx: Ctx, node: Call, target: Ctx) -> bool:
         """Is target a function or method the callee expression holds (not a class's
-        constructor or a __call__)?"""
+        constructor or a __call__, nor an override a framework base method runs: see
+        models.SYNC_HOOKS)?"""
+        if isinstance(node.func, Attr) and node.func.attr in SYNC_HOOKS \
+                and target[0].rsplit(".", 1)[1] in SYNC_HOOKS[node.func.attr]:
+            return False
         return not target[0].endswith((".__init__", ".__call__"))
 
     def _stored_callables(self, ctx: Ctx, node: Call) -> Tuple[Ctx, ...]:

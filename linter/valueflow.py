@@ -47,7 +47,7 @@ from nilcheck.linter.ir import (
 from nilcheck.linter.models import (
     CONCURRENT_CALLS, CONCURRENT_REGISTRARS, CONTAINER_METHODS, COROUTINE_RUNNERS,
     COROUTINE_RUNNERS_AWAITED, ITERATING_BUILTINS, MODELLED_METHODS, NOT_REGISTRATIONS,
-    PLAIN_BASES, SYNC_CALLERS, THREAD_BASES, THREAD_FACTORIES,
+    PLAIN_BASES, SYNC_CALLERS, SYNC_HOOK_LIBRARIES, SYNC_HOOKS, THREAD_BASES, THREAD_FACTORIES,
 )
 from nilcheck.linter.names import BUILTIN_NAMES, StaticNames
 
@@ -772,6 +772,21 @@ class Flow:
         else:
             self._add(node, (("unbound", method, cid),))
 
+    def _framework_hooks(self, site: CallSite, hooks: Tuple[str, ...]) -> None:
+        """A framework base method called on the object itself runs these overrides of
+        the object's class inside the call (models.SYNC_HOOKS)."""
+        cid = site.ctx[1]
+        func = site.expr.func if isinstance(site.expr, CallExpr) else None
+        if cid is None or not isinstance(func, Attr) or not isinstance(func.base, Name):
+            return
+        if func.base.id != self.index.function(site.ctx[0]).self_name:
+            return
+        for hook in hooks:
+            fid = self.index.find_method(cid, hook)
+            if fid is not None and self.index.function(fid).kind == "method":
+                self.enter((fid, cid))
+                site.invoked.setdefault((fid, cid), "call")
+
     def _external_base_members(self, cid: str, attr: str) -> Tuple[Value, ...]:
         """What an attribute the project does not define may be on a class with a
         framework base: that base's member (`self.parent_fn()` on a subclass of an
@@ -1332,6 +1347,8 @@ class Flow:
     def _external(self, site: CallSite, dotted: str) -> None:
         site.externals.add(dotted)
         method = dotted.rsplit(".", 1)[-1]
+        if method in SYNC_HOOKS and dotted.split(".", 1)[0] in SYNC_HOOK_LIBRARIES:
+            self._framework_hooks(site, SYNC_HOOKS[method])
         awaited = isinstance(site.expr, CallExpr) and self._awaited_site(site)
         if dotted in THREAD_FACTORIES:
             keyword, position, args_keyword, args_position, kwargs_keyword, kwargs_position = \
