@@ -178,7 +178,15 @@ class Resolver:
             self.flow.enter(ctx)  # not reached from the roots (say, a constructor asked
             self.flow.solve()  # about later): analysed now
         edges: List[Tuple[Ctx, bool]] = []
-        body = self._block(ctx, self.index.function(ctx[0]).body, edges)
+        function = self.index.function(ctx[0])
+        body = self._block(ctx, function.body, edges)
+        if function.is_generator and any(isinstance(node, RLoop) and node.infinite
+                                         for node in body):
+            # An endless generator (`while True: yield ...`) does not stop its caller:
+            # its body runs a piece at a time as it is consumed, maybe not at all.
+            # (A finite one is taken as run at the call, which is when a `with` or a
+            # `for` over it runs what comes before its first yield.)
+            body = (RLoop(body, (), infinite=False, exit_fields=frozenset()),)
         return body, edges
 
     def _block(self, ctx: Ctx, block, edges) -> tuple:
