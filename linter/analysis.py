@@ -115,8 +115,12 @@ class Analysis:
                        if c not in self.summaries]
             solve(self.graph, self.bodies, self.summaries, pending,
                   frozenset(self.resolver.flag_fields),
-                  construction_only=self.construction_only)
+                  construction_only=self.construction_only, relevant=self.relevant)
         return self.summaries[ctx]
+
+    def relevant(self, owner: str, cls: str) -> bool:
+        """Can an instance of cls have fields of class owner (see ordering)?"""
+        return owner in self.index.mro(cls) if cls in self.index.classes else True
 
     def construction_only(self, field: str, receiver: str) -> bool:
         """Can a read of field on a receiver instance be a hazard only while the

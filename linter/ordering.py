@@ -221,10 +221,15 @@ class _Walker:
     """Runs one context's body once, against the current summaries of its callees."""
 
     def __init__(self, ctx: Ctx, summaries: Dict[Ctx, Summary], flags: FrozenSet[str],
-                 construction_only: Callable[[str, str], bool] = lambda field, receiver: False):
+                 construction_only: Callable[[str, str], bool] = lambda field, receiver: False,
+                 relevant: Optional[Callable[[str, str], bool]] = None):
         self.ctx = ctx
         self.summaries = summaries
         self.flags = flags
+        # relevant(owner, cls): can an instance of cls have fields of class owner? A
+        # call that dispatches on the receiver's class sets a field when every callee
+        # for a class that has it does (see _dispatched_gen); None: every callee.
+        self.relevant = relevant
         # Reads that matter only while the object is being constructed (see solve):
         # dropped as soon as their path leaves the object's own `self`.
         self.construction_only = construction_only
@@ -328,6 +333,7 @@ class _Walker:
         kill: set = set()
         known = 0
         returning = 0
+        gens = []
         for target in node.targets:
             summary = self.summaries.get(target)
             if summary is None:
@@ -344,10 +350,14 @@ class _Walker:
                     if key[0] not in state and (only is None or not only(key[0], key[1])):
                         self.expose(key, (hop,) + trace, guards | checked if checked else guards)
             gen = _meet(gen, summary.gen)
+            gens.append((target[1], summary.gen))
             kill |= summary.kill
             returning += summary.returns
         if node.spawn or not known:
             return state
+        if self.relevant is not None and len({cls for cls, _ in gens}) > 1 \
+                and all(g is not TOP for _, g in gens):
+            gen = _dispatched_gen(gens, self.relevant)
         if not returning:
             return None  # no callee returns: the rest of this path never runs
         self.kill |= kill
@@ -398,6 +408,26 @@ class _Walker:
         return after
 
 
+def _dispatched_gen(gens, relevant: Callable[[str, str], bool]) -> FrozenSet[str]:
+    """What a call that dispatches on its receiver's class certainly sets: a field of
+    class A is set when every callee run for a class that has A's fields sets it (for
+    `arg.create_stats()` on a cProfile or a profile Profile, cProfile's `stats` is set
+    by cProfile's method alone). A field no callee's class has must be set by all; a
+    flag's may-be-false mark from any callee stays."""
+    every = frozenset().union(*(g for _, g in gens))
+    found = set()
+    for fact in every:
+        if fact.endswith(FALSE_MARK):
+            found.add(fact)
+            continue
+        owner = unmarked(fact)[0].rsplit(".", 1)[0]
+        concerned = [g for cls, g in gens if cls is None or relevant(owner, cls)] \
+            or [g for _, g in gens]
+        if all(fact in g for g in concerned):
+            found.add(fact)
+    return frozenset(found)
+
+
 def races(trace: Tuple[Hop, ...]) -> bool:
     """Does the path start a thread, or another start that may run at once?"""
     return any(hop.kind == "spawn" and hop.concurrent for hop in trace)
@@ -426,9 +456,9 @@ def _join(a, b):
 
 def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary],
               flags: FrozenSet[str] = frozenset(),
-              construction_only: Callable[[str, str], bool] = lambda field, receiver: False
-              ) -> Summary:
-    walker = _Walker(ctx, summaries, flags, construction_only)
+              construction_only: Callable[[str, str], bool] = lambda field, receiver: False,
+              relevant: Optional[Callable[[str, str], bool]] = None) -> Summary:
+    walker = _Walker(ctx, summaries, flags, construction_only, relevant)
     jumps: Dict[str, list] = {}
     end = walker.block(body, frozenset(), False, jumps)
     exits = ([end] if end is not None else []) + jumps.get("return", [])
@@ -448,8 +478,8 @@ def summarize(ctx: Ctx, body: tuple, summaries: Dict[Ctx, Summary],
 def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summary],
           nodes: Sequence[Ctx], flags: FrozenSet[str] = frozenset(),
           max_rounds: int = 20,
-          construction_only: Callable[[str, str], bool] = lambda field, receiver: False
-          ) -> None:
+          construction_only: Callable[[str, str], bool] = lambda field, receiver: False,
+          relevant: Optional[Callable[[str, str], bool]] = None) -> None:
     """Summarize the given not-yet-summarized contexts, callees first.
 
     construction_only(field, receiver) says that a read can be a hazard only while the
@@ -464,7 +494,8 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
         recursive = len(members) > 1 or sub.has_edge(members[0], members[0])
         if not recursive:
             ctx = members[0]
-            summaries[ctx] = summarize(ctx, bodies.get(ctx, ()), summaries, flags, construction_only)
+            summaries[ctx] = summarize(ctx, bodies.get(ctx, ()), summaries, flags,
+                                       construction_only, relevant)
             continue
         for ctx in members:
             summaries[ctx] = Summary(gen=TOP, kill=frozenset(), exposed={})
@@ -483,7 +514,8 @@ def solve(graph: nx.DiGraph, bodies: Dict[Ctx, tuple], summaries: Dict[Ctx, Summ
             budget -= 1
             ctx = pending.popleft()
             queued.discard(ctx)
-            new = summarize(ctx, bodies.get(ctx, ()), summaries, flags, construction_only)
+            new = summarize(ctx, bodies.get(ctx, ()), summaries, flags, construction_only,
+                            relevant)
             changed = not _same(summaries[ctx], new)
             summaries[ctx] = new
             if changed:

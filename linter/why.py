@@ -395,7 +395,8 @@ class _Teller:
             return False
 
         def exposes(block, summaries=analysis.summaries, only=never):
-            return key in summarize(ctx, block, summaries, flags, only).exposed
+            return key in summarize(ctx, block, summaries, flags, only,
+                                    analysis.relevant).exposed
 
         # The ordering drops a read that can only be a hazard during construction as
         # soon as its path leaves `self`: that filter first, then (without it) the facts

@@ -442,6 +442,26 @@ def test_branches_meet_and_spawns_do_not_initialize_for_the_caller():
     assert summary.gen == frozenset({"m.C.x", "m.C.x?"})  # set, so present
 
 
+def test_a_dispatched_call_sets_each_class_field_its_own_callee_sets():
+    # `arg.create_stats()` on an A or a B: A's method sets A.stats, B's sets B.stats.
+    on_a, on_b = ("m.A.create", "m.A"), ("m.B.create", "m.B")
+    summaries = {on_a: summarize(on_a, (RGen("m.A.stats", 9, True),), {}),
+                 on_b: summarize(on_b, (RGen("m.B.stats", 9, True), RGen("m.H.n", 9, True)),
+                                 {})}
+    body = (RCall((on_a, on_b), 2), RRead("m.A.stats", "m.A", 3, 1),
+            RRead("m.H.n", "m.H", 4, 1))
+    mro = {"m.A": ["m.A"], "m.B": ["m.B"]}
+
+    def relevant(owner, cls):
+        return owner in mro[cls]
+    # Without class knowledge the two callees meet to nothing.
+    assert [key[3] for key in summarize((F, None), body, summaries).exposed] == [3, 4]
+    # With it, A.stats is set by the only callee for an A; H.n (a class neither callee
+    # runs for) still needs both, and only one sets it.
+    dispatched = summarize((F, None), body, summaries, relevant=relevant)
+    assert [key[3] for key in dispatched.exposed] == [4]
+
+
 def test_guards_protect_reads_in_callees_and_try_catches():
     reader = ("m.C.r", "m.C")
     summaries = {reader: summarize(reader, (RRead("m.C.x", "m.C", 9, 1),), {})}
