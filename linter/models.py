@@ -138,6 +138,16 @@ SYNC_HOOKS = {
     "hide": ("hideEvent",),
 }
 HOOK_NAMES = frozenset(hook for hooks in SYNC_HOOKS.values() for hook in hooks)
+# Qt's event handlers: a callable stored under one of these names on a widget
+# (`label.mousePressEvent = self.on_click`) is called by the GUI event loop, on the GUI
+# thread, once that loop runs: a callback for later, not one that may fire at once.
+GUI_EVENT_HANDLERS = frozenset({
+    "mousePressEvent", "mouseReleaseEvent", "mouseDoubleClickEvent", "mouseMoveEvent",
+    "wheelEvent", "keyPressEvent", "keyReleaseEvent", "focusInEvent", "focusOutEvent",
+    "enterEvent", "leaveEvent", "paintEvent", "moveEvent", "resizeEvent", "closeEvent",
+    "contextMenuEvent", "dragEnterEvent", "dragMoveEvent", "dragLeaveEvent", "dropEvent",
+    "showEvent", "hideEvent", "changeEvent", "timerEvent", "eventFilter",
+})
 # Packages whose classes wrap C++ classes (sip, shiboken): an instance of a project class
 # deriving from one has no attributes of its own but what Python code gives it; the base
 # provides only its methods, Qt's camelCase names (`show`, `setGeometry`, `exec_`).

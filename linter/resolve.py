@@ -28,8 +28,8 @@ from nilcheck.linter.ir import (
     is_falsy_literal, walk_nodes,
 )
 from nilcheck.linter.models import (
-    ACTIVATION_METHODS, CONCURRENT_CALLS, NO_RETURN, NO_RETURN_ANNOTATIONS, SYNC_HOOKS,
-    THREAD_FACTORIES,
+    ACTIVATION_METHODS, CONCURRENT_CALLS, GUI_EVENT_HANDLERS, NO_RETURN, NO_RETURN_ANNOTATIONS,
+    SYNC_HOOKS, THREAD_FACTORIES,
 )
 from nilcheck.linter.names import StaticNames
 from nilcheck.linter.ordering import (
@@ -299,7 +299,8 @@ class Resolver:
             outside = any(value[0] in ("extern", "extinst") for value in bases) or not bases
             fresh = self.flow.freshly_built(ctx, node.target.base)
             out.append(RCall(spawned, node.line, spawn=True, on_self=on_self,
-                             concurrent=outside and not fresh))
+                             concurrent=outside and not fresh
+                             and node.target.attr not in GUI_EVENT_HANDLERS))
             edges.extend((t, True) for t in spawned)
             if outside and fresh:
                 self._inactive.setdefault((ctx, node.target.base.id), []).extend(spawned)
