@@ -210,6 +210,10 @@ class Resolver:
             elif kind is SetItem:
                 out.extend(self._set_item(ctx, node, edges))
             elif kind is If:
+                decided = _decided(ctx, node)
+                if decided is not None:  # a test of a parameter the call left out
+                    out.extend(self._block(ctx, decided, edges))
+                    continue
                 out.append(RIf(self._facts(ctx, node.true_facts),
                                self._facts(ctx, node.false_facts),
                                self._block(ctx, node.body, edges),
@@ -611,6 +615,21 @@ class Resolver:
 
 
 _ctx_key = ctx_key
+
+
+def _decided(ctx: Ctx, node: If):
+    """The only arm of node that can run in ctx, when ctx is a call that left out a
+    parameter (default `None`) the test needs set or unset (valueflow._omitted_variant);
+    else None."""
+    omitted = next((part[1] for part in ctx[2:]
+                    if isinstance(part, tuple) and part[0] == "<omitted>"), ())
+    if not omitted:
+        return None
+    if any(isinstance(fact, Name) and fact.id in omitted for fact in node.true_facts):
+        return node.orelse
+    if any(isinstance(fact, Name) and fact.id in omitted for fact in node.false_facts):
+        return node.body
+    return None
 
 
 def _node_exprs(node) -> Iterable[Expr]:

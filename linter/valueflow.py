@@ -163,6 +163,7 @@ class Flow:
         self.implicit: Dict[int, Set[Ctx]] = {}
         self.implicit_by_context: Dict[Ctx, Set[Ctx]] = {}
         self._memo: Dict[object, int] = {}
+        self._tested: Dict[str, FrozenSet[str]] = {}  # see _none_tested
         # Per context, the calls written `await f(...)`: noted before their sites are
         # made, since a runner such as gather() runs coroutines only when awaited.
         self._awaited: Dict[Ctx, Set[CallExpr]] = {}
@@ -1044,6 +1045,7 @@ class Flow:
             if self.argument_sensitive and len(ctx) == 2 and function.parent is None \
                     and self._transparent(ctx[0]):
                 ctx = self._site_variant(site, ctx)
+            ctx = self._omitted_variant(ctx, function, plan)
             self._call_context(site, ctx, function, plan, result, None, None)
             return
         node = next(n for p, how, n in plan if p is split)
@@ -1163,6 +1165,35 @@ class Flow:
             return expr.attr in self.index.method_owners \
                 and expr.attr not in self._stored_attribute_names
         return False
+
+    def _omitted_variant(self, ctx: Ctx, function, plan) -> Ctx:
+        """ctx for a call that leaves out optional parameters (default `None`) which
+        the function tests (`if mode is None: return self._mode`): analysed apart, with
+        those tests decided (see resolve.py), so that `screen.mode()` does not run the
+        branch only `screen.mode("logo")` takes. Marked ("<omitted>", names)."""
+        tested = self._none_tested(ctx[0], function)
+        if not tested or any(isinstance(part, tuple) and part[0] == "<omitted>"
+                             for part in ctx[2:]):
+            return ctx
+        bound = {param.name for param, _, _ in plan if not isinstance(param, str)}
+        omitted = tuple(sorted(name for name in tested if name not in bound))
+        return ctx + (("<omitted>", omitted),) if omitted else ctx
+
+    def _none_tested(self, fid: str, function) -> FrozenSet[str]:
+        """The `None`-default parameters a branch of the function's own body tests."""
+        found = self._tested.get(fid)
+        if found is not None:
+            return found
+        optional = {p.name for p in function.params if p.default_none}
+        tested: Set[str] = set()
+        if optional:
+            for node in walk_nodes(function.body):
+                if isinstance(node, If):
+                    tested.update(fact.id for fact in node.true_facts + node.false_facts
+                                  if isinstance(fact, Name) and fact.id in optional)
+        found = frozenset(tested)
+        self._tested[fid] = found
+        return found
 
     def _site_variant(self, site: CallSite, ctx: Ctx) -> Ctx:
         """ctx analysed for this call site alone: a function that returns what it is
