@@ -155,6 +155,20 @@ def graph(
     or from every function. Raises ConfigError."""
     from nilcheck.linter import callgraph
 
+    root, config = _project_of(path, entry)
+    settings, _, discovery_errors = _settings(root, config, (), jobs, use_cache)
+
+    def compute(program):
+        built = callgraph.build(program, entry, every_function)
+        return built, built.shown_files
+
+    built, errors = engine.on_program(settings, compute, progress=progress)
+    return built, root, sorted({*errors, *discovery_errors}, key=lambda e: e.sort_key)
+
+
+def _project_of(path: Optional[PathLike], entry: Sequence[str]):
+    """(project root, config) for the project holding path, with the --entry values
+    checked (graph and why). Raises ConfigError."""
     given = Path(path if path is not None else ".")
     if not given.exists():
         raise ConfigError(f"path {str(given)!r} does not exist")
@@ -164,14 +178,7 @@ def graph(
         problem = entry_point_problem(value)
         if problem:
             raise ConfigError(f"--entry: {problem}")
-    settings, _, discovery_errors = _settings(root, config, (), jobs, use_cache)
-
-    def compute(program):
-        built = callgraph.build(program, entry, every_function)
-        return built, built.shown_files
-
-    built, errors = engine.on_program(settings, compute, progress=progress)
-    return built, root, sorted({*errors, *discovery_errors}, key=lambda e: e.sort_key)
+    return root, config
 
 
 def why(
@@ -190,15 +197,7 @@ def why(
     Raises ConfigError, also when field names no field or more than one."""
     from nilcheck.linter import why as field_story
 
-    given = Path(path if path is not None else ".")
-    if not given.exists():
-        raise ConfigError(f"path {str(given)!r} does not exist")
-    root = find_project_root([given])
-    config = load_config(root)
-    for value in entry:
-        problem = entry_point_problem(value)
-        if problem:
-            raise ConfigError(f"--entry: {problem}")
+    root, config = _project_of(path, entry)
     recorded = load_baseline(config.baseline) if config.baseline else None
     settings, _, discovery_errors = _settings(root, config, entry, jobs, use_cache)
 
