@@ -83,6 +83,7 @@ class Analysis:
         self._lowered: Optional[Tuple[int, FrozenSet[str]]] = None
         self._default_built: Dict[str, Optional[DefaultConstruction]] = {}
         self._handed_out: Dict[str, bool] = {}
+        self._relevant: Dict[Tuple[str, str], bool] = {}
         # Why the hazard filters dropped an exposed read, by read key: (reason, detail),
         # the first one met; for `nilcheck why` (see why.py for what each reason means).
         self.dropped: Dict[ReadKey, Tuple[str, str]] = {}
@@ -120,7 +121,12 @@ class Analysis:
 
     def relevant(self, owner: str, cls: str) -> bool:
         """Can an instance of cls have fields of class owner (see ordering)?"""
-        return owner in self.index.mro(cls) if cls in self.index.classes else True
+        key = (owner, cls)
+        found = self._relevant.get(key)
+        if found is None:
+            found = self._relevant[key] = owner in self.index.mro(cls) \
+                if cls in self.index.classes else True
+        return found
 
     def construction_only(self, field: str, receiver: str) -> bool:
         """Can a read of field on a receiver instance be a hazard only while the

@@ -415,16 +415,17 @@ def _dispatched_gen(gens, relevant: Callable[[str, str], bool]) -> FrozenSet[str
     by cProfile's method alone). A field no callee's class has must be set by all; a
     flag's may-be-false mark from any callee stays."""
     every = frozenset().union(*(g for _, g in gens))
-    found = set()
-    for fact in every:
+    found = set(frozenset.intersection(*(frozenset(g) for _, g in gens)))
+    by_owner: Dict[str, list] = {}
+    for fact in every - found:
         if fact.endswith(FALSE_MARK):
             found.add(fact)
-            continue
-        owner = unmarked(fact)[0].rsplit(".", 1)[0]
+        else:
+            by_owner.setdefault(unmarked(fact)[0].rsplit(".", 1)[0], []).append(fact)
+    for owner, facts in by_owner.items():
         concerned = [g for cls, g in gens if cls is None or relevant(owner, cls)] \
             or [g for _, g in gens]
-        if all(fact in g for g in concerned):
-            found.add(fact)
+        found.update(fact for fact in facts if all(fact in g for g in concerned))
     return frozenset(found)
 
 
