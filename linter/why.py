@@ -271,12 +271,22 @@ class _Teller:
             if old is None or _RANK[verdict.verdict] < _RANK[old.verdict]:
                 sites[where] = verdict
 
+        # A context for the calls that leave out an optional parameter may hold a read
+        # on a branch those calls never take: its verdict counts only where no other
+        # context of the function judges the read.
+        omitted_only: List[ReadVerdict] = []
         for ctx in sorted(analysis.bodies, key=ctx_key):
             for node in walk_resolved(analysis.bodies[ctx]):
                 if isinstance(node, RRead) and node.field == self.field:
                     key = (present(node.field) if node.presence else node.field,
                            node.receiver, ctx[0], node.line, node.column)
-                    keep(self._judge(ctx, key))
+                    verdict = self._judge(ctx, key)
+                    if _omitted(ctx) and verdict.verdict == "not-reported":
+                        omitted_only.append(verdict)
+                    else:
+                        keep(verdict)
+        for verdict in omitted_only:
+            sites.setdefault((verdict.function, verdict.line, verdict.column), verdict)
         explored = {ctx[0] for ctx in analysis.bodies}
         for verdict in self._unexplored_reads(explored):
             keep(verdict)
@@ -449,6 +459,13 @@ class _Teller:
             return "not-reported", (f"an earlier read in {where} (at "
                                     f"{self._at(ctx[0], line)}) {verb} it first: that read "
                                     f"is the one judged")
+        omitted = _omitted(ctx)
+        if omitted:
+            # valueflow._omitted_variant: this context runs for the calls that leave
+            # these parameters out, and their None defaults decide a branch on the way.
+            names = ", ".join(f"`{name}`" for name in omitted)
+            return "not-reported", (f"not on the path of the calls that leave out {names} "
+                                    f"(their `None` default decides a branch before it)")
         return "not-reported", f"not exposed in {where} (cause not determined)"
 
     # ------------------------------------------------------------ unreachable reads
@@ -728,3 +745,10 @@ def hide(story: FieldStory, hidden: Callable[[Finding], Optional[str]]) -> Field
 
 __all__ = ["FieldStory", "ReadVerdict", "Place", "VERDICTS", "explain", "find_field",
            "hide", "render"]
+
+
+def _omitted(ctx: Ctx) -> Tuple[str, ...]:
+    """The optional parameters the calls of this context leave out (see
+    valueflow._omitted_variant), or ()."""
+    return next((part[1] for part in ctx[2:]
+                 if isinstance(part, tuple) and part[0] == "<omitted>"), ())

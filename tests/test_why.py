@@ -552,3 +552,45 @@ def test_field_the_constructor_assigns_only_with_an_argument_is_late():
     reads = reads_by_line(document, "ext/api.py")
     assert (reads[18]["verdict"], reads[18]["rule"]) == ("reported", "NIL001")
     assert reads[19]["verdict"] == "guarded"
+
+
+OMITTED = {
+    "pyproject.toml": """
+        [tool.nilcheck]
+        entry-points = ["store.main:main"]
+        """,
+    "store/__init__.py": "",
+    "store/main.py": """
+        class Cache:
+            def __init__(self):
+                self.items = None
+
+            def load(self):
+                self.items = {"k": 1}
+
+            def get(self, key=None):
+                if key is None:
+                    return 0
+                return self.items.get(key)  # <- verdict
+
+
+        def main():
+            cache = Cache()
+            print(cache.get())
+            {later}
+        """,
+}
+
+
+@pytest.mark.parametrize("later, verdict, words", [
+    ("cache.load(); print(cache.get('k'))", "initialized-before", "calls"),
+    ("print(len('only the default'))", "not-reported", "leave out `key`"),
+])
+def test_a_branch_only_calls_with_the_argument_take(tmp_path, later, verdict, words):
+    files = dict(OMITTED, **{"store/main.py": OMITTED["store/main.py"].replace(
+        "{later}", later)})
+    project = write(tmp_path, files)
+    line = line_of(files, "store/main.py", "# <- verdict")
+    read = reads_by_line(story(project, "store.main:Cache.items"), "store/main.py")[line]
+    assert read["verdict"] == verdict
+    assert words in read["reason"]
