@@ -268,8 +268,23 @@ class ModuleConverter:
         scope.current = dict(versions)
         orelse = self.orelse_block(stmt.orelse)
         self.join_aliases(after_body)
-        out.append(If(true_facts=truthy, false_facts=falsy, body=body, orelse=orelse))
+        out.append(If(true_facts=truthy, false_facts=falsy, body=body, orelse=orelse,
+                      type_tests=self._type_tests(stmt.test)))
         self.join_versions([body_versions, scope.current], out)
+
+    def _type_tests(self, test) -> tuple:
+        """`isinstance(name, classes)` (or its negation) as an If's type_tests."""
+        arm = True
+        while type(test) is cst.UnaryOperation and type(test.operator) is cst.Not:
+            test, arm = test.expression, not arm
+        if type(test) is not cst.Call or type(test.func) is not cst.Name \
+                or test.func.value != "isinstance" or len(test.args) != 2 \
+                or type(test.args[0].value) is not cst.Name:
+            return ()
+        subject = self._symbol(test.args[0].value)
+        if type(subject) is not Name:
+            return ()
+        return ((subject.id, self.expr(test.args[1].value, [], load=False), arm),)
 
     def join_aliases(self, other: Dict[str, Attr]) -> None:
         """After branches: a name aliases an attribute only if it does on both."""

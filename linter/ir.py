@@ -280,12 +280,16 @@ class AliasGuard:
 
 @dataclass(frozen=True)
 class If:
-    """A branch. The *_facts name expressions known to be set (not None) in that arm."""
+    """A branch. The *_facts name expressions known to be set (not None) in that arm.
+    type_tests: `isinstance(name, classes)` tests of a plain name, as (name, classes,
+    arm): arm True when an instance takes the body (`if isinstance(x, C):`), False when
+    it takes the orelse (`if not isinstance(x, C):`)."""
 
     true_facts: Tuple[Expr, ...]
     false_facts: Tuple[Expr, ...]
     body: "Block"
     orelse: "Block"
+    type_tests: Tuple[Tuple[str, "Expr", bool], ...] = ()
 
 
 @dataclass(frozen=True)

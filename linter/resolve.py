@@ -211,7 +211,9 @@ class Resolver:
                 out.extend(self._set_item(ctx, node, edges))
             elif kind is If:
                 decided = _decided(ctx, node)
-                if decided is not None:  # a test of a parameter the call left out
+                if decided is None:
+                    decided = self._decided_by_type(ctx, node)
+                if decided is not None:  # a test the call's own arguments decide
                     out.extend(self._block(ctx, decided, edges))
                     continue
                 out.append(RIf(self._facts(ctx, node.true_facts),
@@ -394,6 +396,25 @@ class Resolver:
                 continue
             targets.update(self._callables(ctx, argument))
         return tuple(sorted(targets, key=ctx_key))
+
+    def _decided_by_type(self, ctx: Ctx, node: If):
+        """The only arm of node that can run in ctx, when ctx is a call whose argument's
+        class decides the node's `isinstance` test (valueflow._typed_variant); else
+        None. Undecided when a class of the test is outside the project."""
+        types = dict(next((part[1] for part in ctx[2:]
+                           if isinstance(part, tuple) and part[0] == "<types>"), ()))
+        for name, classes, arm in node.type_tests:
+            cid = types.get(name)
+            if cid is None:
+                continue
+            module = self.index.module_of(ctx[0])
+            listed = classes.items if isinstance(classes, Seq) else (classes,)
+            named = [self.names.resolve(module, item) for item in listed]
+            if any(found is None or found[0] != "class" for found in named):
+                continue
+            instance = any(found[1] in self.index.mro(cid) for found in named)
+            return node.body if instance == arm else node.orelse
+        return None
 
     def thread_side(self) -> FrozenSet[Ctx]:
         """The contexts that run on a thread the program starts: every context a

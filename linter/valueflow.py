@@ -163,7 +163,7 @@ class Flow:
         self.implicit: Dict[int, Set[Ctx]] = {}
         self.implicit_by_context: Dict[Ctx, Set[Ctx]] = {}
         self._memo: Dict[object, int] = {}
-        self._tested: Dict[str, FrozenSet[str]] = {}  # see _none_tested
+        self._tested: Dict[object, FrozenSet[str]] = {}  # see _none_tested
         # Per context, the calls written `await f(...)`: noted before their sites are
         # made, since a runner such as gather() runs coroutines only when awaited.
         self._awaited: Dict[Ctx, Set[CallExpr]] = {}
@@ -1045,13 +1045,17 @@ class Flow:
             if self.argument_sensitive and len(ctx) == 2 and function.parent is None \
                     and self._transparent(ctx[0]):
                 ctx = self._site_variant(site, ctx)
-            ctx = self._omitted_variant(ctx, function, plan)
+            ctx = self._typed_variant(site, self._omitted_variant(ctx, function, plan),
+                                      function, plan)
             self._call_context(site, ctx, function, plan, result, None, None)
             return
         node = next(n for p, how, n in plan if p is split)
         # The context itself runs for what is not a callable, once something is; or,
         # if the argument is still empty when the flow settles, then (_settle_bases).
-        base = (site, ctx, function, plan, result, split, node)
+        # That context is narrowed as an unsplit call's is (omitted, typed arguments).
+        plain = self._typed_variant(site, self._omitted_variant(ctx, function, plan),
+                                    function, plan)
+        base = (site, plain, function, plan, result, split, node)
         self._unsplit_bases.append(base)
 
         splits = _splitter(site, node)
@@ -1061,8 +1065,8 @@ class Flow:
                 if splits(value):
                     self._call_context(site, ctx + ((split.name, value),), function, plan,
                                        result, split, value)
-                elif ctx not in site.invoked:
-                    self._call_context(site, ctx, function, plan, result, split, None)
+                elif plain not in site.invoked:
+                    self._call_context(site, plain, function, plan, result, split, None)
         self._watch(node, variants)
 
     def _call_context(self, site: CallSite, ctx: Ctx, function, plan, result: bool,
@@ -1178,6 +1182,52 @@ class Flow:
         bound = {param.name for param, _, _ in plan if not isinstance(param, str)}
         omitted = tuple(sorted(name for name in tested if name not in bound))
         return ctx + (("<omitted>", omitted),) if omitted else ctx
+
+    def _typed_variant(self, site: CallSite, ctx: Ctx, function, plan) -> Ctx:
+        """ctx for a call that passes, to parameters the function tests with
+        `isinstance`, objects whose class the call itself shows (`handle(Container())`,
+        or a local bound only to such a construction): analysed apart, with those tests
+        decided (see resolve.py). Marked ("<types>", ((name, class id), ...))."""
+        tested = self._type_tested(ctx[0], function)
+        expr = site.expr
+        if not tested or not isinstance(expr, CallExpr) or any(
+                isinstance(part, tuple) and part[0] == "<types>" for part in ctx[2:]):
+            return ctx
+        written = {node: arg for (_, node), arg in zip(site.args, expr.args)}
+        written.update({node: value for (_, node), (_, value) in zip(site.kwargs, expr.kwargs)})
+        known = []
+        for param, how, node in plan:
+            if how == "edge" and not isinstance(param, str) and param.name in tested:
+                cid = self._built_class(site.ctx, written.get(node))
+                if cid is not None:
+                    known.append((param.name, cid))
+        return ctx + (("<types>", tuple(sorted(known))),) if known else ctx
+
+    def _built_class(self, ctx: Ctx, expr) -> Optional[str]:
+        """The project class expr certainly is an instance of, when the code shows it:
+        a construction `Cls(...)`, or a local whose only binding is one."""
+        if isinstance(expr, Name) and "#" in expr.id:
+            binds = self.index.binds(ctx[0]).get(expr.id, ())
+            expr = binds[0] if len(binds) == 1 else None
+        if not isinstance(expr, CallExpr):
+            return None
+        named = self.names.resolve(self.index.module_of(ctx[0]), expr.func)
+        if named is None or named[0] != "class" or \
+                self.index.find_method(named[1], "__new__") is not None:
+            return None
+        return named[1]
+
+    def _type_tested(self, fid: str, function) -> FrozenSet[str]:
+        """The parameters an `isinstance` test of the function's own body tests."""
+        key = ("types", fid)
+        found = self._tested.get(key)
+        if found is None:
+            params = {p.name for p in function.params}
+            found = frozenset(name for node in walk_nodes(function.body)
+                              if isinstance(node, If)
+                              for name, _, _ in node.type_tests if name in params)
+            self._tested[key] = found
+        return found
 
     def _none_tested(self, fid: str, function) -> FrozenSet[str]:
         """The `None`-default parameters a branch of the function's own body tests."""

@@ -122,10 +122,12 @@ the read is started, or guard the read (`if self.host is None: return`).
 - A load of a missing attribute through another object than `self`, or along plain calls
   only, is not reported (the flow merges the instances of a class, and a plain path that
   always fails is one its author has seen or steers around).
-- Argument values decide branches only for optional parameters a call leaves out: a
-  function that tests a `None`-default parameter (`if mode is None: return ...`) is
-  analysed apart for the calls that omit it. Other values (`isinstance` of an argument,
-  a flag passed as `True`) do not select branches per call.
+- Argument values decide branches per call in two cases: a function that tests a
+  `None`-default parameter (`if mode is None: return ...`) is analysed apart for the
+  calls that leave it out, and one that tests a parameter with `isinstance` is analysed
+  apart for the calls whose argument's class the call itself shows (`handle(Box())`, or
+  a local bound only to `Box(...)`). Other values (a flag passed as `True`, an object
+  built elsewhere) do not select branches per call.
 - On a method entry's fresh object, only `None` defaults decide branches (`if app:`,
   `if app is not None:`); a default of `False`, `0` or `""` leaves both branches
   possible. If the class is never meant to be built without an argument that defaults
