@@ -8,6 +8,11 @@ need it to be something else (`if app is not None: self.init_app(app)`) are not 
 and `self.app = app` stores `None`. The result says, per attribute, whether that
 construction certainly leaves it `None` or certainly never assigns it.
 
+The same walk, with both arms of such a branch taken, finds the constructor's early
+reads (early_reads): attributes it reads before anything assigned them, on a branch only
+some arguments take. And hands_out_self says whether the constructor passes the object
+itself to other code.
+
 Only certainties are kept: where the constructor hands `self` (or one of its bound
 methods) to other code, which could assign anything, there is no answer at all.
 """

@@ -44,6 +44,11 @@ documented default (`if nrad is None: self.nrad = self.nres // 2` before
 `if port is not None: self.open()` running an override that reads what the subclass
 assigns after `super().__init__()` returns. The finding says which arguments lead there.
 
+Framework calls that run the object's own overrides count like a base constructor
+calling one: a Qt widget's `self.setGeometry(...)`, `restoreGeometry`, `resize`, `show`...
+deliver the events they cause to its `resizeEvent`/`moveEvent`/`showEvent` overrides
+before they return (`models.SYNC_HOOKS`).
+
 ## Why is this bad?
 The object is half built while its constructor runs. A thread started there can run at
 once; a client may fire a callback the moment it is registered (many connect, retry or
