@@ -269,7 +269,7 @@ class ModuleConverter:
         orelse = self.orelse_block(stmt.orelse)
         self.join_aliases(after_body)
         out.append(If(true_facts=truthy, false_facts=falsy, body=body, orelse=orelse,
-                      type_tests=self._type_tests(stmt.test)))
+                      type_tests=self._type_tests(stmt.test), line=self.pos(stmt)[0]))
         self.join_versions([body_versions, scope.current], out)
 
     def _type_tests(self, test) -> tuple:

@@ -290,6 +290,7 @@ class If:
     body: "Block"
     orelse: "Block"
     type_tests: Tuple[Tuple[str, "Expr", bool], ...] = ()
+    line: int = 0  # of an `if` statement (0 for the tests inside expressions)
 
 
 @dataclass(frozen=True)

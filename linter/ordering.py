@@ -83,6 +83,7 @@ class RIf:
     false_fields: FrozenSet[str]
     body: tuple
     orelse: tuple
+    line: int = 0  # of an `if` statement, for `nilcheck why` (0: a test in an expression)
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,7 @@ class Resolver:
                 out.append(RIf(self._facts(ctx, node.true_facts),
                                self._facts(ctx, node.false_facts),
                                self._block(ctx, node.body, edges),
-                               self._block(ctx, node.orelse, edges)))
+                               self._block(ctx, node.orelse, edges), node.line))
             elif kind is Loop:
                 out.append(RLoop(self._block(ctx, node.body, edges),
                                  self._block(ctx, node.orelse, edges), node.infinite,

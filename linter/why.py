@@ -445,6 +445,12 @@ class _Teller:
                                           f"{assigns}")
         stripped = _strip(stripped, guards=facts)
         if exposes(stripped, without):
+            line = next((node.line for node in walk_resolved(body)
+                         if isinstance(node, RIf) and node.line
+                         and _checks(node.true_fields | node.false_fields, facts)), 0)
+            if line:
+                return "guarded", (f"the check of `{self.attr}` at {self._at(ctx[0], line)} "
+                                   f"guards it")
             return "guarded", (f"a check of `{self.attr}` in {where} (`if`, `while`, "
                                f"`assert`, `and`) guards it")
         stripped = _strip(stripped, unprotect=True)
@@ -627,7 +633,7 @@ def _strip(body: tuple, stores: FrozenSet[str] = frozenset(),
                 continue
             if isinstance(node, RIf):
                 node = RIf(facts(node.true_fields), facts(node.false_fields),
-                           block(node.body), block(node.orelse))
+                           block(node.body), block(node.orelse), node.line)
             elif isinstance(node, RLoop):
                 node = dataclasses.replace(node, body=block(node.body),
                                            orelse=block(node.orelse),
@@ -752,3 +758,9 @@ def _omitted(ctx: Ctx) -> Tuple[str, ...]:
     valueflow._omitted_variant), or ()."""
     return next((part[1] for part in ctx[2:]
                  if isinstance(part, tuple) and part[0] == "<omitted>"), ())
+
+
+def _checks(fields: FrozenSet[str], facts: FrozenSet[str]) -> bool:
+    """Does a test establish one of facts (the field, its presence, an alias of it)?"""
+    return any(field in facts or any(field.endswith("=" + fact) for fact in facts)
+               for field in fields)

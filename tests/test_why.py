@@ -361,7 +361,8 @@ def test_reported_read_has_the_rule_and_the_trace_of_the_scan(clients, clients_s
 
 def test_reasons_say_which_guard_or_initializer(clients_story):
     reads = reads_by_line(clients_story, "app/client.py")
-    assert "a check of `conn`" in reads[13]["reason"]
+    # The guard is named by its line: `if self.conn is not None:` just above the read.
+    assert "the check of `conn` at app/client.py:12" in reads[13]["reason"]
     assert "AttributeError" in reads[17]["reason"]
     assert "calls `app.client.Client.connect()` first (at app/client.py:22)" \
         in reads[23]["reason"]
