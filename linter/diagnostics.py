@@ -93,6 +93,13 @@ class Diagnostics:
                     f"{found}")
         if hazard.built_with is not None:
             return self._fresh_message(hazard, class_name, field, init_text)
+        if hazard.initializer is not None and hazard.initializer[0] == hazard.read_function:
+            # The initializer reads it itself, on a path that has not assigned it.
+            message = (f"{field} is read by {init_text} on a path that has not assigned it "
+                       f"(an exception handler, or a branch that skips the assignment)")
+            if hazard.missing:
+                message += "; there the attribute does not exist (AttributeError)"
+            return message
         message = f"{field} is read before {init_text} assigns it"
         if hazard.initializer_call is not None:
             caller, line = hazard.initializer_call

@@ -80,3 +80,20 @@ def test_every_rule_has_fixtures():
 
     codes_with_cases = {path.parent.name for path in CASES if path.parent.parent == FIXTURES}
     assert set(RULES) <= codes_with_cases, f"rules without fixtures: {set(RULES) - codes_with_cases}"
+
+
+@pytest.mark.parametrize("case, line, words", [
+    # An initializer that reads the field itself on a path that skipped the assignment.
+    ("NIL001/initializer_in_try_branches", 35, "is read by `Radio.run()` on a path that "
+                                               "has not assigned it"),
+    # A read on a method entry's receiver built with its default arguments.
+    ("NIL001/method_entry_default_arguments", 13, "built with its default arguments "
+                                                  "(`app=None`), which leaves it None"),
+    # NIL002 on a branch only some arguments take.
+    ("NIL002/early_read_on_optional_argument_path", 9, "on the path taken when `nrad` is "
+                                                       "left out"),
+])
+def test_messages_say_what_decided_the_finding(case: str, line: int, words: str):
+    findings = _scan(FIXTURES / case).result.findings
+    message = next(f.message for f in findings if f.line == line)
+    assert words in message
