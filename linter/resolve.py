@@ -24,7 +24,7 @@ from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import (
     Attr, AwaitValue, Bind, Call, CallExpr, Comp, Decorated, DictLit, Either, Enter, Exit,
     Expr, If, Iter, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Read, Seq, SetItem,
-    Snapshot, Starred, Store, Subscript, Super, Try, Await, AliasGuard, Declared, dotted,
+    Snapshot, Starred, Store, Subscript, Super, Try, Await, AliasGuard, dotted,
     is_falsy_literal, walk_nodes,
 )
 from nilcheck.linter.models import (

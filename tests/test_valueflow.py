@@ -8,7 +8,7 @@ import libcst as cst
 
 from nilcheck.linter.facts import extract
 from nilcheck.linter.index import ProjectIndex
-from nilcheck.linter.ir import Attr, Call, Name, walk_nodes
+from nilcheck.linter.ir import Call, Name, walk_nodes
 from nilcheck.linter.resolve import Resolver
 
 
