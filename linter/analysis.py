@@ -13,7 +13,8 @@ from typing import Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 import networkx as nx
 
 from nilcheck.linter.construction import (
-    DefaultConstruction, default_construction, early_reads, hands_out_self,
+    DefaultConstruction, constructor_methods, default_construction, early_reads,
+    hands_out_self,
 )
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import Attr, Call, Exit, If, Name, NoneConst, Store, Super, Try, walk_nodes
@@ -204,24 +205,12 @@ class Analysis:
         given it decide otherwise, which a presence read does not report."""
         found = self._constructor_may.get(cid)
         if found is None:
-            init = self.index.find_method(cid, "__init__")
             fields: Set[str] = set()
-            seen: Set[str] = set()
-            pending = [init] if init is not None else []
-            while pending and len(seen) <= 40:
-                method = pending.pop()
-                if method in seen:
-                    continue
-                seen.add(method)
+            for method in constructor_methods(self.index, cid, self._self_callee):
                 function = self.index.function(method)
-                for node in walk_nodes(function.body):
-                    if isinstance(node, Store) and isinstance(node.target.base, Name) \
-                            and node.target.base.id == function.self_name:
-                        fields.add(node.target.attr)
-                    elif isinstance(node, Call):
-                        callee = self._self_callee(cid, method, function, node)
-                        if callee is not None:
-                            pending.append(callee)
+                fields.update(node.target.attr for node in walk_nodes(function.body)
+                              if isinstance(node, Store) and isinstance(node.target.base, Name)
+                              and node.target.base.id == function.self_name)
             found = self._constructor_may[cid] = frozenset(fields)
         return found
 

@@ -250,6 +250,25 @@ class _Run:
                 raise _Escape()  # a bound method (a property gives its value)
 
 
+def _walk(index: ProjectIndex, cid: str, method_of, prune: bool):
+    """(the run, the state after the constructor or None if it never returns) for the
+    constructor of cid run with its optional parameters left out; None when it has no
+    constructor of its own, when construction machinery (a metaclass, `__new__`) may run
+    other code, or when the walk has no certain answer (see _Escape)."""
+    if cid not in index.classes or any(index.class_facts(k).custom_construction
+                                       for k in index.mro(cid)):
+        return None
+    init = index.find_method(cid, "__init__")
+    if init is None:
+        return None
+    run = _Run(index, cid, method_of, prune)
+    params = [p for p in index.function(init).params if p.kind not in ("*", "**")][1:]
+    try:
+        return run, run.method(init, {}, frozenset(p.name for p in params if p.default_none))
+    except _Escape:
+        return None
+
+
 def default_construction(index: ProjectIndex, cid: str, method_of
                          ) -> Optional[DefaultConstruction]:
     """What `cid(...)` with only its required arguments leaves in each attribute, or None
@@ -257,20 +276,13 @@ def default_construction(index: ProjectIndex, cid: str, method_of
     outside the project, or construction machinery (metaclass, `__new__`)."""
     if cid not in index.classes or not index.plain(cid):
         return None
-    if any(index.class_facts(k).custom_construction for k in index.mro(cid)):
-        return None
-    init = index.find_method(cid, "__init__")
-    if init is None:
+    if index.find_method(cid, "__init__") is None and not any(
+            index.class_facts(k).custom_construction for k in index.mro(cid)):
         return DefaultConstruction(frozenset(), frozenset(), {})  # object.__init__
-    run = _Run(index, cid, method_of)
-    params = [p for p in index.function(init).params if p.kind not in ("*", "**")][1:]
-    known = frozenset(p.name for p in params if p.default_none)
-    try:
-        end = run.method(init, {}, known)
-    except _Escape:
-        return None
-    if end is None:
-        return None  # the constructor never returns
+    walked = _walk(index, cid, method_of, prune=True)
+    if walked is None or walked[1] is None:
+        return None  # no certain answer, or the constructor never returns
+    run, end = walked
     none = frozenset(attr for attr, value in end.items() if value == NONE)
     deciding = {attr: tuple(sorted(params)) for attr, params in run.deciding.items()}
     return DefaultConstruction(none, frozenset(end), deciding)
@@ -281,45 +293,43 @@ def early_reads(index: ProjectIndex, cid: str, method_of) -> List[EarlyRead]:
     them, on branches only some values of its optional parameters take (the documented
     default `nrad=None` computing from `self.nres` before `super().__init__()` sets it,
     or a base constructor's `if port is not None: self.open()` running an override that
-    reads what the subclass assigns later). Empty where the walk has no certain answer
-    (see default_construction)."""
-    if cid not in index.classes or any(index.class_facts(k).custom_construction
-                                       for k in index.mro(cid)):
-        return []  # a base outside the project is no obstacle: see may_be_missing
-    init = index.find_method(cid, "__init__")
-    if init is None:
-        return []
-    run = _Run(index, cid, method_of, prune=False)
-    params = [p for p in index.function(init).params if p.kind not in ("*", "**")][1:]
-    try:
-        run.method(init, {}, frozenset(p.name for p in params if p.default_none))
-    except _Escape:
-        return []
-    return run.early
+    reads what the subclass assigns later). Empty where the walk has no certain answer.
+    A base outside the project is no obstacle here: may_be_missing judges each read."""
+    walked = _walk(index, cid, method_of, prune=False)
+    return walked[0].early if walked is not None else []
+
+
+def constructor_methods(index: ProjectIndex, cid: str, method_of) -> List[str]:
+    """The constructor of cid and the methods it calls on self, in turn (`self.m()`,
+    `super().__init__()`, `Base.__init__(self)`): what runs on the object as it is built,
+    in the order first met; at most 40."""
+    init = index.find_method(cid, "__init__") if cid in index.classes else None
+    pending = [init] if init is not None else []
+    seen: List[str] = []
+    while pending and len(seen) <= 40:
+        fid = pending.pop()
+        if fid in seen:
+            continue
+        seen.append(fid)
+        function = index.function(fid)
+        for node in walk_nodes(function.body):
+            if isinstance(node, Call):
+                callee = method_of(cid, fid, function, node)
+                if callee is not None:
+                    pending.append(callee)
+    return seen
 
 
 def hands_out_self(index: ProjectIndex, cid: str, method_of) -> bool:
     """Does the constructor of cid, or a method it calls on self, pass the object itself
     to other code (`Engine(self)`, `zc.add_listener(self)`)? That code may keep it and
     call back into it, through other objects, while the constructor still runs."""
-    init = index.find_method(cid, "__init__") if cid in index.classes else None
-    pending = [init] if init is not None else []
-    seen: Set[str] = set()
-    while pending and len(seen) <= 40:
-        fid = pending.pop()
-        if fid in seen:
-            continue
-        seen.add(fid)
+    for fid in constructor_methods(index, cid, method_of):
         function = index.function(fid)
         me = function.self_name
         for node in walk_nodes(function.body):
-            if not isinstance(node, Call):
-                continue
-            callee = method_of(cid, fid, function, node)
-            if callee is not None:
-                pending.append(callee)
-                continue
-            values = list(node.args) + [value for _, value in node.kwargs]
-            if any(isinstance(v, Name) and v.id == me for v in values):
+            if isinstance(node, Call) and method_of(cid, fid, function, node) is None and any(
+                    isinstance(v, Name) and v.id == me
+                    for v in list(node.args) + [value for _, value in node.kwargs]):
                 return True
     return False

@@ -36,7 +36,7 @@ from nilcheck.linter.ordering import (
     Ctx, RCall, RExit, RGen, RIf, RKill, RLoop, RRead, RSnapshot, RTry, ctx_key, present,
     snapshot_fact_key, snapshot_key,
 )
-from nilcheck.linter.valueflow import Flow
+from nilcheck.linter.valueflow import Flow, variant_part
 
 Value = tuple
 # Container methods that put values in (a callback stored so) or take them out.
@@ -401,8 +401,7 @@ class Resolver:
         """The only arm of node that can run in ctx, when ctx is a call whose argument's
         class decides the node's `isinstance` test (valueflow._typed_variant); else
         None. Undecided when a class of the test is outside the project."""
-        types = dict(next((part[1] for part in ctx[2:]
-                           if isinstance(part, tuple) and part[0] == "<types>"), ()))
+        types = dict(variant_part(ctx, "<types>"))
         for name, classes, arm in node.type_tests:
             cid = types.get(name)
             if cid is None:
@@ -642,8 +641,7 @@ def _decided(ctx: Ctx, node: If):
     """The only arm of node that can run in ctx, when ctx is a call that left out a
     parameter (default `None`) the test needs set or unset (valueflow._omitted_variant);
     else None."""
-    omitted = next((part[1] for part in ctx[2:]
-                    if isinstance(part, tuple) and part[0] == "<omitted>"), ())
+    omitted = variant_part(ctx, "<omitted>")
     if not omitted:
         return None
     if any(isinstance(fact, Name) and fact.id in omitted for fact in node.true_facts):

@@ -73,6 +73,13 @@ _INSPECTING_PREFIXES = ("<builtin>.", "logging.", "warnings.", "pprint.", "json.
                         "dataclasses.", "reprlib.", "textwrap.")
 
 
+def variant_part(ctx: Ctx, tag: str) -> tuple:
+    """What a per-call context records under tag ("<omitted>": the optional parameters
+    its calls leave out; "<types>": (parameter, class) its calls show), or ()."""
+    return next((part[1] for part in ctx[2:] if isinstance(part, tuple) and part[0] == tag),
+                ())
+
+
 class CallSite:
     """One call in one context, and everything it was found to invoke."""
 
@@ -163,7 +170,7 @@ class Flow:
         self.implicit: Dict[int, Set[Ctx]] = {}
         self.implicit_by_context: Dict[Ctx, Set[Ctx]] = {}
         self._memo: Dict[object, int] = {}
-        self._tested: Dict[object, FrozenSet[str]] = {}  # see _none_tested
+        self._tests: Dict[str, Tuple[FrozenSet[str], FrozenSet[str]]] = {}  # see _tested
         # Per context, the calls written `await f(...)`: noted before their sites are
         # made, since a runner such as gather() runs coroutines only when awaited.
         self._awaited: Dict[Ctx, Set[CallExpr]] = {}
@@ -695,13 +702,16 @@ class Flow:
     # ------------------------------------------------------------ attributes
 
     def _load(self, ctx: Ctx, base: int, attr: str) -> int:
-        key = ("load", base, attr)
+        return self._derived(("load", base, attr), base,
+                             lambda values, node: self._attribute(ctx, values, attr, node))
+
+    def _derived(self, key, source: int, fill) -> int:
+        """A node made once per key, that fill(values, node) fills from what source
+        holds (and will hold)."""
         node = self._memo.get(key)
-        if node is not None:
-            return node
-        node = self._fresh()
-        self._memo[key] = node
-        self._watch(base, lambda values: self._attribute(ctx, values, attr, node))
+        if node is None:
+            node = self._memo[key] = self._fresh()
+            self._watch(source, lambda values: fill(values, node))
         return node
 
     def _attribute(self, ctx: Ctx, values, attr: str, node: int) -> None:
@@ -1175,9 +1185,8 @@ class Flow:
         the function tests (`if mode is None: return self._mode`): analysed apart, with
         those tests decided (see resolve.py), so that `screen.mode()` does not run the
         branch only `screen.mode("logo")` takes. Marked ("<omitted>", names)."""
-        tested = self._none_tested(ctx[0], function)
-        if not tested or any(isinstance(part, tuple) and part[0] == "<omitted>"
-                             for part in ctx[2:]):
+        tested = self._tested(ctx[0], function)[0]
+        if not tested or variant_part(ctx, "<omitted>"):
             return ctx
         bound = {param.name for param, _, _ in plan if not isinstance(param, str)}
         omitted = tuple(sorted(name for name in tested if name not in bound))
@@ -1188,10 +1197,9 @@ class Flow:
         `isinstance`, objects whose class the call itself shows (`handle(Container())`,
         or a local bound only to such a construction): analysed apart, with those tests
         decided (see resolve.py). Marked ("<types>", ((name, class id), ...))."""
-        tested = self._type_tested(ctx[0], function)
+        tested = self._tested(ctx[0], function)[1]
         expr = site.expr
-        if not tested or not isinstance(expr, CallExpr) or any(
-                isinstance(part, tuple) and part[0] == "<types>" for part in ctx[2:]):
+        if not tested or not isinstance(expr, CallExpr) or variant_part(ctx, "<types>"):
             return ctx
         written = {node: arg for (_, node), arg in zip(site.args, expr.args)}
         written.update({node: value for (_, node), (_, value) in zip(site.kwargs, expr.kwargs)})
@@ -1217,32 +1225,22 @@ class Flow:
             return None
         return named[1]
 
-    def _type_tested(self, fid: str, function) -> FrozenSet[str]:
-        """The parameters an `isinstance` test of the function's own body tests."""
-        key = ("types", fid)
-        found = self._tested.get(key)
+    def _tested(self, fid: str, function) -> Tuple[FrozenSet[str], FrozenSet[str]]:
+        """The parameters the function's own branches test: (the `None`-default ones a
+        test needs set or unset, the ones an `isinstance` test names)."""
+        found = self._tests.get(fid)
         if found is None:
             params = {p.name for p in function.params}
-            found = frozenset(name for node in walk_nodes(function.body)
-                              if isinstance(node, If)
-                              for name, _, _ in node.type_tests if name in params)
-            self._tested[key] = found
-        return found
-
-    def _none_tested(self, fid: str, function) -> FrozenSet[str]:
-        """The `None`-default parameters a branch of the function's own body tests."""
-        found = self._tested.get(fid)
-        if found is not None:
-            return found
-        optional = {p.name for p in function.params if p.default_none}
-        tested: Set[str] = set()
-        if optional:
+            optional = {p.name for p in function.params if p.default_none}
+            none_tested: Set[str] = set()
+            type_tested: Set[str] = set()
             for node in walk_nodes(function.body):
                 if isinstance(node, If):
-                    tested.update(fact.id for fact in node.true_facts + node.false_facts
-                                  if isinstance(fact, Name) and fact.id in optional)
-        found = frozenset(tested)
-        self._tested[fid] = found
+                    none_tested.update(fact.id for fact in node.true_facts + node.false_facts
+                                       if isinstance(fact, Name) and fact.id in optional)
+                    type_tested.update(name for name, _, _ in node.type_tests
+                                       if name in params)
+            found = self._tests[fid] = (frozenset(none_tested), frozenset(type_tested))
         return found
 
     def _site_variant(self, site: CallSite, ctx: Ctx) -> Ctx:
@@ -1679,30 +1677,18 @@ class Flow:
 
     def _mapping_values(self, node: int) -> int:
         """The values of the mappings node holds (`**kwargs`, `dict.update(other)`)."""
-        key = ("mapping", node)
-        found = self._memo.get(key)
-        if found is not None:
-            return found
-        found = self._memo[key] = self._fresh()
-
-        def values_of(values):
+        def values_of(values, found):
             for value in values:
                 if value[0] == "dict":
                     self._edge(self._container(value, "all"), found)
                     self._edge(self._container(value, "elem"), found)
-        self._watch(node, values_of)
-        return found
+        return self._derived(("mapping", node), node, values_of)
 
     def _elements(self, ctx: Ctx, node: int) -> int:
         """What iterating the values of node gives (calling __iter__ and __next__ on
         project iterators, in ctx)."""
-        key = ("iter", ctx, node)
-        found = self._memo.get(key)
-        if found is not None:
-            return found
-        found = self._memo[key] = self._fresh()
-        self._watch(node, lambda values: self._iterate(ctx, values, found, node))
-        return found
+        return self._derived(("iter", ctx, node), node,
+                             lambda values, found: self._iterate(ctx, values, found, node))
 
     def _iterate(self, ctx: Ctx, values, target: int, source: int) -> None:
         index = self.index

@@ -33,6 +33,7 @@ from nilcheck.linter.ordering import (
     Ctx, RCall, RGen, RIf, RKill, RLoop, RRead, RTry, ReadKey, ctx_key, present, summarize,
     unmarked,
 )
+from nilcheck.linter.valueflow import variant_part
 
 VERDICTS = ("reported", "guarded", "initialized-before", "unreachable", "escape",
             "not-reported")
@@ -281,7 +282,7 @@ class _Teller:
                     key = (present(node.field) if node.presence else node.field,
                            node.receiver, ctx[0], node.line, node.column)
                     verdict = self._judge(ctx, key)
-                    if _omitted(ctx) and verdict.verdict == "not-reported":
+                    if variant_part(ctx, "<omitted>") and verdict.verdict == "not-reported":
                         omitted_only.append(verdict)
                     else:
                         keep(verdict)
@@ -465,7 +466,7 @@ class _Teller:
             return "not-reported", (f"an earlier read in {where} (at "
                                     f"{self._at(ctx[0], line)}) {verb} it first: that read "
                                     f"is the one judged")
-        omitted = _omitted(ctx)
+        omitted = variant_part(ctx, "<omitted>")
         if omitted:
             # valueflow._omitted_variant: this context runs for the calls that leave
             # these parameters out, and their None defaults decide a branch on the way.
@@ -751,13 +752,6 @@ def hide(story: FieldStory, hidden: Callable[[Finding], Optional[str]]) -> Field
 
 __all__ = ["FieldStory", "ReadVerdict", "Place", "VERDICTS", "explain", "find_field",
            "hide", "render"]
-
-
-def _omitted(ctx: Ctx) -> Tuple[str, ...]:
-    """The optional parameters the calls of this context leave out (see
-    valueflow._omitted_variant), or ()."""
-    return next((part[1] for part in ctx[2:]
-                 if isinstance(part, tuple) and part[0] == "<omitted>"), ())
 
 
 def _checks(fields: FrozenSet[str], facts: FrozenSet[str]) -> bool:
