@@ -95,6 +95,8 @@ Result = Union["ModuleFacts", FileError]
 # The outcome pack's slots: no relative path contains NUL, so neither is ever a file's.
 _OUTCOME = "\0outcome"
 _STAMPS = "\0stamps"
+# What the analysis behind the outcome read (footprint.py), keyed like the outcome.
+_FOOTPRINT = "\0footprint"
 # relative path -> (entry key, pickled result)
 _Entries = Dict[str, Tuple[bytes, bytes]]
 
@@ -110,6 +112,7 @@ class FactsCache:
         self._current: _Entries = {}  # the entries of this scan's files
         self._outcomes: Optional[_Entries] = None  # outcome.pack as read, on first use
         self._outcome: Optional[Tuple[bytes, bytes]] = None  # to write
+        self._footprint: Optional[Tuple[bytes, bytes]] = None  # to write beside it
         self._stamps: Optional[Dict[str, tuple]] = None  # to write
         self._stamps_changed = False
         self._saving: Optional[threading.Thread] = None
@@ -176,11 +179,24 @@ class FactsCache:
         self._stamps_changed = stamps != _unpickled(self._outcome_pack.get(_STAMPS), b"")
         return self._stamps_changed
 
-    def store_outcome(self, key: bytes, outcome: object) -> None:
+    def store_outcome(self, key: bytes, outcome: object, footprint: object = None) -> None:
+        """Keep outcome under key for save(), and beside it footprint: what the analysis
+        that computed it read (None: nothing known)."""
         try:
             self._outcome = (key, pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL))
+            self._footprint = (key, pickle.dumps(footprint, protocol=pickle.HIGHEST_PROTOCOL))
         except Exception:  # noqa: BLE001 - an unpicklable outcome is simply not cached
-            pass
+            self._outcome = self._footprint = None
+
+    def previous_outcome(self) -> Optional[Tuple[object, object]]:
+        """The stored outcome and the footprint stored beside it, whatever their key (the
+        last scan's), or None."""
+        entry = self._outcome_pack.get(_FOOTPRINT)
+        if not isinstance(entry, tuple) or len(entry) != 2:
+            return None
+        footprint = _unpickled(entry, entry[0])
+        outcome = self.lookup_outcome(entry[0]) if footprint is not None else None
+        return None if outcome is None else (outcome, footprint)
 
     def has_facts(self) -> bool:
         """Whether a facts pack is stored (without reading it)."""
@@ -203,6 +219,20 @@ class FactsCache:
             return None
         self._current[relative] = entry  # type: ignore[assignment]
         return result  # type: ignore[return-value]
+
+    def peek(self, relative: str, key: bytes) -> Optional[Result]:
+        """The cached result for relative under key, or None; not kept for save()."""
+        result = _unpickled(self._loaded.get(relative), key)
+        return result if result is not None and _belongs_to(result, relative) else None
+
+    def keep(self, relative: str, key: bytes) -> bool:
+        """Keep the entry of relative under key for save(), without reading it; False
+        when there is none."""
+        entry = self._loaded.get(relative)
+        if not self.has(relative, key):
+            return False
+        self._current[relative] = entry  # type: ignore[assignment]
+        return True
 
     def store(self, relative: str, key: bytes, result: Result,
               pickled: Optional[bytes] = None) -> None:
@@ -234,7 +264,9 @@ class FactsCache:
             self._write_facts(self._current)
         stamps = self._stamps
         if self._outcome is not None or self._stamps_changed:
-            entries = {_OUTCOME: self._outcome or self._outcome_pack.get(_OUTCOME)}
+            entries = {_OUTCOME: self._outcome or self._outcome_pack.get(_OUTCOME),
+                       _FOOTPRINT: self._footprint if self._outcome is not None
+                       else self._outcome_pack.get(_FOOTPRINT)}
             if stamps is not None:
                 entries[_STAMPS] = (b"", pickle.dumps(stamps, protocol=pickle.HIGHEST_PROTOCOL))
             try:
@@ -243,7 +275,7 @@ class FactsCache:
                             OUTCOME_NAME)
             except Exception:  # noqa: BLE001 - a read-only checkout still gets its findings
                 pass
-            self._outcome = self._stamps = None
+            self._outcome = self._footprint = self._stamps = None
             self._stamps_changed = False
 
     def _facts_changed(self) -> bool:

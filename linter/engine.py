@@ -75,19 +75,29 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
     outcome_key = _outcome_key(cache, settings, keys) if cache and not unreadable else None
     outcome = cache.lookup_outcome(outcome_key) if outcome_key else None
     try:
+        parsed: Dict[str, Result] = {}
+        if outcome is None and outcome_key:
+            outcome, parsed, seen = _after_unseen_edits(settings, cache, keys, sources, pool,
+                                                        target)  # type: ignore[arg-type]
+            if parsed:
+                pool = None  # used to parse the edited files
+            if outcome is not None:
+                cache.store_outcome(outcome_key, outcome,
+                                    (dict(keys), _settings_key(settings), seen))
         if outcome is None:
             # While workers parse, import the whole-program stages.
             modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys,
                                          progress, meanwhile=_program, pool=pool,
-                                         target=target)
+                                         target=target, parsed=parsed)
             pool = None  # load_facts parsed with it or let it go
             if cache is not None:
                 cache.save_facts_in_background()  # while the analysis runs
-            findings, counts = _positioned(settings, root, modules, sources, cache, keys,
-                                           _findings_and_counts)
+            findings, counts, seen = _positioned(settings, root, modules, sources, cache,
+                                                 keys, _findings_and_counts)
             outcome = (findings, sorted(errors, key=lambda e: e.sort_key), counts)
             if outcome_key:
-                cache.store_outcome(outcome_key, outcome)
+                cache.store_outcome(outcome_key, outcome,
+                                    (dict(keys), _settings_key(settings), seen))
     finally:
         if pool is not None:  # unused: the files changed in name only (touched)
             _let_go(pool)
@@ -136,7 +146,50 @@ def on_program(settings: AnalysisSettings, compute: Callable[["Program"], Tuple[
 def _findings_and_counts(settings: AnalysisSettings, root: Path, modules: List[ModuleFacts]):
     programs: list = []
     findings, shown = _program().whole_program(settings, root, modules, programs)
-    return (findings, programs[0].call_counts()), shown
+    from nilcheck.linter.footprint import footprint
+    return (findings, programs[0].call_counts(), footprint(programs[0].index, shown)), shown
+
+
+# An edit of more files than this runs the analysis without first checking whether it
+# sees them: each edited file is parsed before the rest of the facts are loaded.
+_MAX_UNSEEN_EDITS = 8
+
+
+def _after_unseen_edits(settings: AnalysisSettings, cache: FactsCache, keys: Dict[str, bytes],
+                        sources: Dict[str, "Job"], pool, target: Optional["PythonTarget"]
+                        ) -> Tuple[Optional[tuple], Dict[str, "Result"], object]:
+    """The last scan's outcome, when the files edited since are the same files and the
+    last analysis could not see their edits (footprint.py), and its footprint; and the
+    edited files' facts when they were parsed. The edited files are parsed with pool
+    when given."""
+    previous = cache.previous_outcome()
+    if previous is None or not isinstance(previous[1], tuple):
+        return None, {}, None
+    outcome, (last_keys, last_settings, seen) = previous
+    if last_settings != _settings_key(settings) or last_keys.keys() != keys.keys():
+        return None, {}, None
+    edited = [relative for relative in sorted(keys) if keys[relative] != last_keys[relative]]
+    if not edited or len(edited) > _MAX_UNSEEN_EDITS \
+            or any(relative in seen.shown for relative in edited):
+        return None, {}, None
+    modules, errors = load_facts({relative: sources[relative] for relative in edited}, {},
+                                 settings.jobs, cache, keys, pool=pool, target=target)
+    parsed: Dict[str, Result] = {**{m.path: m for m in modules}, **{e.file: e for e in errors}}
+    if errors:
+        return None, parsed, None
+    pairs = []
+    for module in modules:
+        last = cache.peek(module.path, last_keys[module.path])
+        if last is None or isinstance(last, FileError):
+            return None, parsed, None
+        pairs.append((last, module))
+    from nilcheck.linter.footprint import unseen_edits
+    if unseen_edits(pairs, seen) is not None:
+        return None, parsed, None
+    for relative in keys:
+        if relative not in parsed and not cache.keep(relative, keys[relative]):
+            return None, parsed, None
+    return outcome, parsed, seen
 
 
 def _pool_for_edits(settings: AnalysisSettings, cache: FactsCache):
@@ -165,9 +218,12 @@ def _pool_for_edits(settings: AnalysisSettings, cache: FactsCache):
 def _outcome_key(cache: FactsCache, settings: AnalysisSettings, keys: Dict[str, bytes]) -> bytes:
     """What decides the whole-program outcome: every file's facts key (bytes, path, module
     name, nilcheck) and the settings the analysis reads."""
-    analysis_settings = (settings.entry_points, settings.initializer_methods,
-                         settings.spawners, settings.project_scripts)
-    return cache.outcome_key(sorted(keys.items()), repr(analysis_settings))
+    return cache.outcome_key(sorted(keys.items()), _settings_key(settings))
+
+
+def _settings_key(settings: AnalysisSettings) -> str:
+    return repr((settings.entry_points, settings.initializer_methods, settings.spawners,
+                 settings.project_scripts))
 
 
 def _positioned(settings: AnalysisSettings, root: Path, modules: List[ModuleFacts],
@@ -248,6 +304,7 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
                progress: Optional[Progress] = None,
                meanwhile: Callable[[], object] = lambda: None, pool=None,
                target: Optional["PythonTarget"] = None,
+               parsed: Optional[Dict[str, Result]] = None,
                ) -> Tuple[List[ModuleFacts], List[FileError]]:
     """The facts of every file and the errors, in path order: from the cache when the
     file's bytes (and nilcheck) are unchanged, else parsed without positions. Parsing
@@ -255,14 +312,15 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
     facts to load here meanwhile (after an edit to one file, the worker imports libcst
     and parses while this process loads the rest and calls meanwhile()). pool, when given,
     is a pool of jobs - 1 workers started earlier (_start_pool): it is used or let go.
-    target: the Python version files must be valid for (None: the running one's)."""
-    results: Dict[str, Result] = dict(unreadable)
+    target: the Python version files must be valid for (None: the running one's).
+    parsed: results of files parsed already in this scan (and stored in cache)."""
+    results: Dict[str, Result] = {**unreadable, **(parsed or {})}
     total = len(sources) + len(unreadable)
     jobs = max(1, jobs or os.cpu_count() or 1)
     with _paused_gc():
         cached = [relative for relative in sources
                   if cache is not None and cache.has(relative, keys[relative])]
-        known = set(cached)
+        known = set(cached) | set(results)
         pending = [job for relative, job in sources.items() if relative not in known]
 
         def finished(relative: str, result: Result, pickled: Optional[bytes] = None) -> None:

@@ -7,7 +7,7 @@ classes, and which class declares an attribute.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from nilcheck.linter.models import PLAIN_BASES, WRAPPER_BASE_PACKAGES, may_be_wrapper_member
 from nilcheck.linter.stdlib_bases import stdlib_attributes
@@ -18,9 +18,15 @@ from nilcheck.linter.ir import (
 class ProjectIndex:
     def __init__(self, modules: Iterable[ModuleFacts]):
         self.modules: Dict[str, ModuleFacts] = {}
+        # What the analysis asked of the facts, for footprint.py (which edits it cannot
+        # see): the functions whose facts it read, and the names it looked up, as
+        # ("", fid) in the function table and (module, name) in a module's globals
+        # (name "*": it listed them all).
+        self.read: Set[str] = set()
+        self.asked: Set[Tuple[str, str]] = set()
         # fid -> (module, position in module.functions; -1 the module body, -2 its
         # __main__ block): a module's functions are unpickled only when one is read.
-        self.functions: Dict[str, Tuple[ModuleFacts, int]] = {}
+        self.functions: Dict[str, Tuple[ModuleFacts, int]] = _Asked(self.asked, "")
         self.classes: Dict[str, Tuple[ModuleFacts, ClassFacts]] = {}
         self.method_owners: Dict[str, List[str]] = {}
         for module in modules:
@@ -39,6 +45,7 @@ class ProjectIndex:
                 for name, _ in klass.methods:
                     self.method_owners.setdefault(name, []).append(cid)
         self._binds: Dict[str, Dict[str, List]] = {}
+        self._namespaces: Dict[str, Dict[str, List]] = {}
         self._global_binds: Dict[str, Dict[str, List]] = {}
         self._versions: Dict[str, Dict[str, List[str]]] = {}
         self._self_stores: Dict[str, Dict[str, List]] = {}
@@ -51,6 +58,7 @@ class ProjectIndex:
 
     def function(self, fid: str) -> FunctionFacts:
         module, position = self.functions[fid]
+        self.read.add(fid)
         if position >= 0:
             return module.functions[position]
         return module.toplevel if position == -1 else module.main_block  # type: ignore
@@ -62,7 +70,18 @@ class ProjectIndex:
         return self.functions[fid][0].path
 
     def binds(self, fid: str) -> Dict[str, List]:
-        """Every value each local name of the function is bound to (flow-insensitive)."""
+        """Every value each local name of the function is bound to (flow-insensitive).
+        A module body's (and __main__ block's) locals are the module's globals: which
+        of them are asked for is noted."""
+        if not fid.endswith(_MODULE_CODE):
+            return self._local_binds(fid)
+        namespace = self._namespaces.get(fid)
+        if namespace is None:
+            namespace = self._namespaces[fid] = _Asked(
+                self.asked, self.functions[fid][0].name, self._local_binds(fid))
+        return namespace
+
+    def _local_binds(self, fid: str) -> Dict[str, List]:
         cached = self._binds.get(fid)
         if cached is None:
             cached = {}
@@ -89,23 +108,25 @@ class ProjectIndex:
             if module.main_block is not None:
                 functions.append(f"{module_name}.<main>")
             for fid in functions:
-                for name, values in self.binds(fid).items():
+                for name, values in self._local_binds(fid).items():
                     # Every version of a global (`name#k`, see facts.py) is the global.
                     known = cached.setdefault(name.partition("#")[0], [])
                     known.extend(v for v in values if not any(v is k for k in known))
             for qualname, name in module.global_declarations:
                 fid = f"{module_name}.{qualname}"
                 if fid in self.functions:
-                    cached.setdefault(name, []).extend(self.binds(fid).get(name, ()))
-            self._global_binds[module_name] = cached
+                    cached.setdefault(name, []).extend(self._local_binds(fid).get(name, ()))
+            cached = self._global_binds[module_name] = _Asked(self.asked, module_name, cached)
         return cached
 
     def versions(self, fid: str, name: str) -> List[str]:
         """The versions (`name#k`) a function binds a local name to."""
         by_name = self._versions.get(fid)
+        if fid.endswith(_MODULE_CODE):
+            self.asked.add((self.functions[fid][0].name, name))
         if by_name is None:
             by_name = {}
-            for label in self.binds(fid):
+            for label in self._local_binds(fid):
                 base, _, number = label.partition("#")
                 if number:
                     by_name.setdefault(base, []).append(label)
@@ -114,7 +135,7 @@ class ProjectIndex:
 
     def self_stores(self, fid: str) -> Dict[str, List]:
         """Values assigned to `self.<attr>` in the function, by attribute."""
-        self.binds(fid)
+        self._local_binds(fid)
         return self._self_stores[fid]
 
     # ------------------------------------------------------------ classes
@@ -254,6 +275,55 @@ class ProjectIndex:
                 if name == attr:
                     return klass, value
         return None
+
+
+_MODULE_CODE = (".<module>", ".<main>")
+
+
+class _Asked(dict):
+    """A table whose lookups are noted in asked as (owner, key), a versioned global
+    (`name#2`, see facts.py) as its name; listing it notes (owner, "*")."""
+
+    __slots__ = ("_asked", "_owner")
+
+    def __init__(self, asked: Set[Tuple[str, str]], owner: str, items=()):
+        super().__init__(items)
+        self._asked = asked
+        self._owner = owner
+
+    def _note(self, key) -> None:
+        self._asked.add((self._owner, key.partition("#")[0] if self._owner else key))
+
+    def __contains__(self, key) -> bool:
+        self._note(key)
+        return dict.__contains__(self, key)
+
+    def __getitem__(self, key):
+        self._note(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        self._note(key)
+        return dict.get(self, key, default)
+
+    def _listed(self) -> None:
+        self._asked.add((self._owner, "*"))
+
+    def __iter__(self):
+        self._listed()
+        return dict.__iter__(self)
+
+    def keys(self):
+        self._listed()
+        return dict.keys(self)
+
+    def values(self):
+        self._listed()
+        return dict.values(self)
+
+    def items(self):
+        self._listed()
+        return dict.items(self)
 
 
 def _is_name(expr, name: str) -> bool:

@@ -23,9 +23,9 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import (
     Attr, AwaitValue, Bind, Call, CallExpr, Comp, Decorated, DictLit, Either, Enter, Exit,
-    Expr, If, Iter, LocalFunc, Loop, ModuleFacts, Name, NoneConst, Read, Seq, SetItem,
+    Expr, If, Iter, Loop, ModuleFacts, Name, NoneConst, Read, Seq, SetItem,
     Snapshot, Starred, Store, Subscript, Super, Try, Await, AliasGuard, dotted,
-    is_falsy_literal, walk_nodes,
+    is_falsy_literal,
 )
 from nilcheck.linter.models import (
     ACTIVATION_METHODS, CONCURRENT_CALLS, GUI_EVENT_HANDLERS, NO_RETURN, NO_RETURN_ANNOTATIONS,
@@ -53,7 +53,6 @@ class Resolver:
         self.flow = Flow(index, spawners=spawners, names=self.names)
         # Fields some guard checks (`if self.polling:`): candidates for flag implications.
         self.flag_fields: Set[str] = set()
-        self._referenced: Optional[FrozenSet[str]] = None
         self.stored_attrs = self._stored_attrs()
         # Calls met in resolved contexts, by (context, line, column): resolved or not.
         self.calls_resolved: Set[Tuple[Ctx, int, int]] = set()
@@ -85,24 +84,6 @@ class Resolver:
             self.flow.enter(ctx)
         self.flow.solve()
         self._thread_side = None
-
-    @property
-    def referenced_names(self) -> FrozenSet[str]:
-        """Every name and attribute name the project's code mentions outside a def line:
-        a method whose name is not among them is never called by the project."""
-        if self._referenced is None:
-            names: Set[str] = set()
-            for fid in self.index.functions:
-                for node in walk_nodes(self.index.function(fid).body):
-                    for expr in _node_exprs(node):
-                        _collect_names(expr, names)
-            for module in self.index.modules.values():
-                for _, decorator in module.decorated:
-                    _collect_names(decorator, names)
-                for imported in module.imports:
-                    names.add(imported.name or imported.local)
-            self._referenced = frozenset(names)
-        return self._referenced
 
     def _stored_attrs(self) -> FrozenSet[str]:
         """Attribute names assigned anywhere: only those can be late fields."""
@@ -709,12 +690,3 @@ def _subexpressions(expr: Expr) -> Iterable[Expr]:
             stack.append(current.decorator)
             stack.append(current.function)
 
-
-def _collect_names(expr: Expr, names: Set[str]) -> None:
-    for part in _subexpressions(expr):
-        if isinstance(part, Name):
-            names.add(part.id)
-        elif isinstance(part, Attr):
-            names.add(part.attr)
-        elif isinstance(part, LocalFunc):
-            names.add(part.qualname.rsplit(".", 1)[-1])

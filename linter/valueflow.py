@@ -1314,6 +1314,7 @@ class Flow:
         return found
 
     def _makes_closures(self, fid: str) -> bool:
+        self.index.read.add(fid)  # what it defines is part of what it is
         module = self.index.module_of(fid)
         parents = self._closure_makers.get(module.name)
         if parents is None:
