@@ -37,13 +37,13 @@ CLI = """
 import sys
 from nilcheck.linter import engine
 from nilcheck.linter.cli import main
-after = engine._after_unseen_edits
+after = engine._LastOutcome.unseen
 def noted(*args, **kwargs):
     found = after(*args, **kwargs)
-    if found[0] is not None:
+    if found:
         print("nilcheck-unseen-edits: reused", file=sys.stderr)
     return found
-engine._after_unseen_edits = noted
+engine._LastOutcome.unseen = noted
 sys.argv = ["nilcheck"] + sys.argv[1:]
 main()
 """

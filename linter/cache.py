@@ -225,15 +225,6 @@ class FactsCache:
         result = _unpickled(self._loaded.get(relative), key)
         return result if result is not None and _belongs_to(result, relative) else None
 
-    def keep(self, relative: str, key: bytes) -> bool:
-        """Keep the entry of relative under key for save(), without reading it; False
-        when there is none."""
-        entry = self._loaded.get(relative)
-        if not self.has(relative, key):
-            return False
-        self._current[relative] = entry  # type: ignore[assignment]
-        return True
-
     def store(self, relative: str, key: bytes, result: Result,
               pickled: Optional[bytes] = None) -> None:
         """Keep result for save(); pickled, when given, is result already pickled."""

@@ -75,23 +75,22 @@ def analyze(settings: AnalysisSettings, progress: Optional["Progress"] = None) -
     outcome_key = _outcome_key(cache, settings, keys) if cache and not unreadable else None
     outcome = cache.lookup_outcome(outcome_key) if outcome_key else None
     try:
-        parsed: Dict[str, Result] = {}
-        if outcome is None and outcome_key:
-            outcome, parsed, seen = _after_unseen_edits(settings, cache, keys, sources, pool,
-                                                        target)  # type: ignore[arg-type]
-            if parsed:
-                pool = None  # used to parse the edited files
-            if outcome is not None:
-                cache.store_outcome(outcome_key, outcome,
-                                    (dict(keys), _settings_key(settings), seen))
         if outcome is None:
-            # While workers parse, import the whole-program stages.
-            modules, errors = load_facts(sources, unreadable, settings.jobs, cache, keys,
-                                         progress, meanwhile=_program, pool=pool,
-                                         target=target, parsed=parsed)
+            # After edits the last analysis may not see, the facts they replace are
+            # loaded while workers parse; else the whole-program stages are imported.
+            last = _last_outcome(settings, cache, keys) if outcome_key else None
+            modules, errors = load_facts(
+                sources, unreadable, settings.jobs, cache, keys, progress,
+                meanwhile=_program if last is None else lambda: last.load_edited(cache),
+                pool=pool, target=target)
             pool = None  # load_facts parsed with it or let it go
             if cache is not None:
                 cache.save_facts_in_background()  # while the analysis runs
+            if last is not None and last.unseen(modules, errors):
+                outcome = last.outcome
+                cache.store_outcome(outcome_key, outcome,  # type: ignore[union-attr]
+                                    (dict(keys), _settings_key(settings), last.seen))
+        if outcome is None:
             findings, counts, seen = _positioned(settings, root, modules, sources, cache,
                                                  keys, _findings_and_counts)
             outcome = (findings, sorted(errors, key=lambda e: e.sort_key), counts)
@@ -150,46 +149,50 @@ def _findings_and_counts(settings: AnalysisSettings, root: Path, modules: List[M
     return (findings, programs[0].call_counts(), footprint(programs[0].index, shown)), shown
 
 
-# An edit of more files than this runs the analysis without first checking whether it
-# sees them: each edited file is parsed before the rest of the facts are loaded.
-_MAX_UNSEEN_EDITS = 8
+class _LastOutcome:
+    """The last scan's outcome, its footprint (footprint.py) and the files edited since,
+    when they are the same files and the settings are the same."""
+
+    def __init__(self, outcome: tuple, keys: Dict[str, bytes], seen, edited: Set[str]):
+        self.outcome = outcome
+        self.keys = keys
+        self.seen = seen
+        self.edited = edited
+        self.before: Dict[str, Result] = {}
+
+    def load_edited(self, cache: FactsCache) -> None:
+        """The edited files' facts as the last scan had them."""
+        for relative in sorted(self.edited):
+            self.before[relative] = cache.peek(relative, self.keys[relative])
+
+    def unseen(self, modules: List[ModuleFacts], errors: List[FileError]) -> bool:
+        """Whether the last analysis could not see how the edited files (now modules and
+        errors) were edited: then its outcome is this scan's."""
+        if any(error.file in self.edited for error in errors):
+            return False
+        pairs = []
+        for module in modules:
+            if module.path in self.edited:
+                before = self.before.get(module.path)
+                if before is None or isinstance(before, FileError):
+                    return False
+                pairs.append((before, module))
+        from nilcheck.linter.footprint import unseen_edits
+        return unseen_edits(pairs, self.seen) is None
 
 
-def _after_unseen_edits(settings: AnalysisSettings, cache: FactsCache, keys: Dict[str, bytes],
-                        sources: Dict[str, "Job"], pool, target: Optional["PythonTarget"]
-                        ) -> Tuple[Optional[tuple], Dict[str, "Result"], object]:
-    """The last scan's outcome, when the files edited since are the same files and the
-    last analysis could not see their edits (footprint.py), and its footprint; and the
-    edited files' facts when they were parsed. The edited files are parsed with pool
-    when given."""
+def _last_outcome(settings: AnalysisSettings, cache: FactsCache,
+                  keys: Dict[str, bytes]) -> Optional[_LastOutcome]:
     previous = cache.previous_outcome()
-    if previous is None or not isinstance(previous[1], tuple):
-        return None, {}, None
+    if previous is None or not isinstance(previous[1], tuple) or len(previous[1]) != 3:
+        return None
     outcome, (last_keys, last_settings, seen) = previous
     if last_settings != _settings_key(settings) or last_keys.keys() != keys.keys():
-        return None, {}, None
-    edited = [relative for relative in sorted(keys) if keys[relative] != last_keys[relative]]
-    if not edited or len(edited) > _MAX_UNSEEN_EDITS \
-            or any(relative in seen.shown for relative in edited):
-        return None, {}, None
-    modules, errors = load_facts({relative: sources[relative] for relative in edited}, {},
-                                 settings.jobs, cache, keys, pool=pool, target=target)
-    parsed: Dict[str, Result] = {**{m.path: m for m in modules}, **{e.file: e for e in errors}}
-    if errors:
-        return None, parsed, None
-    pairs = []
-    for module in modules:
-        last = cache.peek(module.path, last_keys[module.path])
-        if last is None or isinstance(last, FileError):
-            return None, parsed, None
-        pairs.append((last, module))
-    from nilcheck.linter.footprint import unseen_edits
-    if unseen_edits(pairs, seen) is not None:
-        return None, parsed, None
-    for relative in keys:
-        if relative not in parsed and not cache.keep(relative, keys[relative]):
-            return None, parsed, None
-    return outcome, parsed, seen
+        return None
+    edited = {relative for relative in keys if keys[relative] != last_keys[relative]}
+    if not edited or edited & seen.shown:
+        return None
+    return _LastOutcome(outcome, last_keys, seen, edited)  # type: ignore[arg-type]
 
 
 def _pool_for_edits(settings: AnalysisSettings, cache: FactsCache):
@@ -304,7 +307,6 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
                progress: Optional[Progress] = None,
                meanwhile: Callable[[], object] = lambda: None, pool=None,
                target: Optional["PythonTarget"] = None,
-               parsed: Optional[Dict[str, Result]] = None,
                ) -> Tuple[List[ModuleFacts], List[FileError]]:
     """The facts of every file and the errors, in path order: from the cache when the
     file's bytes (and nilcheck) are unchanged, else parsed without positions. Parsing
@@ -312,15 +314,14 @@ def load_facts(sources: Dict[str, Job], unreadable: Dict[str, FileError], jobs: 
     facts to load here meanwhile (after an edit to one file, the worker imports libcst
     and parses while this process loads the rest and calls meanwhile()). pool, when given,
     is a pool of jobs - 1 workers started earlier (_start_pool): it is used or let go.
-    target: the Python version files must be valid for (None: the running one's).
-    parsed: results of files parsed already in this scan (and stored in cache)."""
-    results: Dict[str, Result] = {**unreadable, **(parsed or {})}
+    target: the Python version files must be valid for (None: the running one's)."""
+    results: Dict[str, Result] = dict(unreadable)
     total = len(sources) + len(unreadable)
     jobs = max(1, jobs or os.cpu_count() or 1)
     with _paused_gc():
         cached = [relative for relative in sources
                   if cache is not None and cache.has(relative, keys[relative])]
-        known = set(cached) | set(results)
+        known = set(cached)
         pending = [job for relative, job in sources.items() if relative not in known]
 
         def finished(relative: str, result: Result, pickled: Optional[bytes] = None) -> None:

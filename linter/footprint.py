@@ -54,6 +54,8 @@ def unseen_edit(old: ModuleFacts, new: ModuleFacts, seen: Footprint) -> Optional
         return "the outcome shows its lines"
     if old.positioned != new.positioned or (old.main_block is None) != (new.main_block is None):
         return "its facts are of another kind"
+    if ("", "*") in seen.asked:
+        return "the analysis listed every function"
     before = {function.qualname: function for function in old.functions}
     after = {function.qualname: function for function in new.functions}
     came_or_went = before.keys() ^ after.keys()
@@ -83,6 +85,8 @@ def unseen_edit(old: ModuleFacts, new: ModuleFacts, seen: Footprint) -> Optional
     dropped_names = {name for name, _ in dropped_old | dropped_new}
     kept_old = _without_names(kept_old, dropped_names)
     kept_new = _without_names(kept_new, dropped_names)
+    if kept_old == kept_new:  # no line moved (an edit at the end): no need to rank them
+        return None
     ranks_old, ranks_new = _ranks(kept_old), _ranks(kept_new)
     for part in kept_old:
         if _canonical(kept_old[part], ranks_old) != _canonical(kept_new[part], ranks_new):
@@ -125,7 +129,7 @@ def _without_names(kept: Dict[str, object], names: Set[str]) -> Dict[str, object
 
 
 def _same_shape(old: FunctionFacts, new: FunctionFacts) -> bool:
-    return _canonical(old, _ranks(old)) == _canonical(new, _ranks(new))
+    return old == new or _canonical(old, _ranks(old)) == _canonical(new, _ranks(new))
 
 
 # ------------------------------------------------------------ facts up to their lines

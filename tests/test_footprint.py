@@ -178,19 +178,25 @@ def project(tmp_path) -> Path:
 def reuses(monkeypatch):
     """Whether each scan reused the last outcome after unseen edits."""
     found = []
-    original = engine._after_unseen_edits
+    original = engine._LastOutcome.unseen
 
     def noted(*args, **kwargs):
         result = original(*args, **kwargs)
-        found.append(result[0] is not None)
+        found.append(result)
         return result
 
-    monkeypatch.setattr(engine, "_after_unseen_edits", noted)
+    monkeypatch.setattr(engine._LastOutcome, "unseen", noted)
     return found
 
 
-def results(root: Path):
+def results(root: Path, reuses=None):
+    """The findings of a scan with the cache (checked against one without); reuses, when
+    given, then holds True if that scan reused the last outcome."""
+    if reuses is not None:
+        reuses.clear()
     cached = scan([str(root)], jobs=1).result
+    if reuses is not None:
+        reuses[:] = [any(reuses)]
     fresh = scan([str(root)], jobs=1, use_cache=False).result
     assert (cached.findings, cached.errors) == (fresh.findings, fresh.errors)
     assert (cached.calls_resolved, cached.calls_unresolved) \
@@ -203,53 +209,77 @@ def append(path: Path, text: str) -> None:
 
 
 def test_an_unseen_edit_reuses_the_outcome_and_a_seen_one_changes_it(project, reuses):
-    assert results(project) == []
+    assert results(project, reuses) == []
     hooks = project / "pkg" / "hooks.py"
 
     append(hooks, "\n\ndef another(server):\n    return server.conn\n")
-    assert results(project) == []
-    assert reuses[-1] is True
+    assert results(project, reuses) == []
+    assert reuses[0] is True
 
     # `on_start` is looked up: a second definition that hands the server to a thread
     # is seen, and makes the read of `conn` before `start()` assigns it a finding.
     append(hooks, "\n\ndef on_start(server):\n"
                   "    threading.Thread(target=server.serve).start()\n")
-    assert results(project) == [("NIL001", "pkg/app.py", 15)]
-    assert reuses[-1] is False
+    assert results(project, reuses) == [("NIL001", "pkg/app.py", 15)]
+    assert reuses[0] is False
 
 
 def test_editing_a_function_the_analysis_read_runs_it_again(project, reuses):
-    results(project)
+    results(project, reuses)
     hooks = project / "pkg" / "hooks.py"
     hooks.write_text(HOOKS.replace("    pass\n", "    server.serve()\n"), encoding="utf-8")
-    assert results(project) == [("NIL001", "pkg/app.py", 15)]
-    assert reuses[-1] is False
+    assert results(project, reuses) == [("NIL001", "pkg/app.py", 15)]
+    assert reuses[0] is False
 
     # util.unused is never called (and util.py shows in no finding): its body is free
     # to change, lines and all; make's is not.
     util = project / "pkg" / "util.py"
     util.write_text(UTIL.replace("    return value\n", "    first = value\n\n    return first\n"),
                     encoding="utf-8")
-    assert results(project) == [("NIL001", "pkg/app.py", 15)]
-    assert reuses[-1] is True
+    assert results(project, reuses) == [("NIL001", "pkg/app.py", 15)]
+    assert reuses[0] is True
     util.write_text(UTIL.replace("    return object()\n", "    return None\n"),
                     encoding="utf-8")
-    results(project)
-    assert reuses[-1] is False
+    results(project, reuses)
+    assert reuses[0] is False
 
 
 def test_a_new_file_runs_the_analysis(project, reuses):
-    results(project)
+    results(project, reuses)
     (project / "pkg" / "extra.py").write_text("def f():\n    return 1\n", encoding="utf-8")
-    assert results(project) == []
-    assert reuses[-1] is False
+    assert results(project, reuses) == []
+    assert reuses[0] is False
 
 
 def test_a_new_function_under_a_name_the_analysis_looked_up_is_seen(project, reuses):
     app = project / "pkg" / "app.py"
     app.write_text(APP.replace("hooks.on_start(self)", "hooks.on_ready(self)"), encoding="utf-8")
-    assert results(project) == []  # hooks.on_ready is not there: nothing to follow
+    assert results(project, reuses) == []  # hooks.on_ready is not there: nothing to follow
     append(project / "pkg" / "hooks.py", "\n\ndef on_ready(server):\n"
                                          "    threading.Thread(target=server.serve).start()\n")
-    assert results(project) == [("NIL001", "pkg/app.py", 15)]
-    assert reuses[-1] is False
+    assert results(project, reuses) == [("NIL001", "pkg/app.py", 15)]
+    assert reuses[0] is False
+
+
+def test_nothing_is_unseen_by_an_analysis_that_listed_every_function():
+    new = MODULE + "\n\ndef added():\n    return 2\n"
+    assert edited(MODULE, new, seen(asked={("", "*")})) == "the analysis listed every function"
+
+
+def test_the_index_notes_what_it_is_asked():
+    from nilcheck.linter.index import ProjectIndex
+
+    index = ProjectIndex([facts(MODULE)])
+    assert index.read == set() and index.asked == set()
+    index.global_binds("pkg.mod").get("helper")
+    assert "tail#1" in index.binds("pkg.mod.<module>")  # a version of the global
+    "pkg.mod.gone" in index.functions
+    index.function("pkg.mod.helper")
+    assert index.asked == {("pkg.mod", "helper"), ("pkg.mod", "tail"), ("", "pkg.mod.gone"),
+                           ("", "pkg.mod.<module>"),
+                           ("", "pkg.mod.helper")}
+    assert index.read == {"pkg.mod.<module>", "pkg.mod.helper"}  # globals are its binds
+    index.binds("pkg.mod.helper").get("x")  # a function's own locals: not the module's
+    assert ("pkg.mod", "x") not in index.asked
+    list(index.global_binds("pkg.mod").items())
+    assert ("pkg.mod", "*") in index.asked
