@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from nilcheck.linter.contents import KnownContents, literal_key
 from nilcheck.linter.ir import (
     Attr, Await, AwaitValue, Bind, Block, Call, CallExpr, ClassAttr, ClassFacts, Comp,
     Declared, Decorated, DictLit, Either, Enter, Exit, Expr, FalsyConst, FunctionFacts, If,
@@ -22,6 +23,13 @@ from nilcheck.linter.ir import (
 from nilcheck.linter.positions import start_positions
 
 _OPAQUE = Opaque()
+# Expressions whose evaluation runs no code of their own (their parts are checked one by
+# one; a call, a subscript and an attribute decide for themselves): see contents.py.
+_INERT = frozenset({cst.Name, cst.Call, cst.Subscript, cst.Attribute, cst.SimpleString,
+                    cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis, cst.Lambda,
+                    cst.Tuple, cst.List, cst.Dict})
+_PLAIN_STATEMENTS = frozenset({cst.Expr, cst.Assign, cst.AnnAssign, cst.Pass, cst.Break,
+                               cst.Continue, cst.Return, cst.Global, cst.Nonlocal})
 _NONE = NoneConst()
 _FALSY = FalsyConst()
 _TRUE = Lit("bool", True)
@@ -79,6 +87,7 @@ class _Scope:
         self.versions: Dict[str, int] = {}
         self.current: Dict[str, str] = {}
         self.alias_labels: Dict[str, str] = {}  # alias name -> the version it is
+        self.contents = KnownContents()  # what local displays hold now (contents.py)
 
     def display_site(self) -> int:
         self.displays += 1
@@ -209,6 +218,17 @@ class ModuleConverter:
         return self.block(orelse.body)
 
     def statement(self, stmt, toplevel_scope: bool = False) -> List:
+        kind = type(stmt)
+        if kind is cst.SimpleStatementSuite or kind is cst.SimpleStatementLine:
+            return self._statement(stmt, toplevel_scope)
+        # A branch, loop, definition...: what containers hold is known again only from
+        # stores in a straight run of statements.
+        self.scope.contents.forget_all()
+        out = self._statement(stmt, toplevel_scope)
+        self.scope.contents.forget_all()
+        return out
+
+    def _statement(self, stmt, toplevel_scope: bool = False) -> List:
         out: List = []
         if type(stmt) is cst.SimpleStatementSuite:
             for small in stmt.body:
@@ -339,6 +359,8 @@ class ModuleConverter:
         self.join_versions(ends, out)
 
     def small_statement(self, small, out: List, toplevel_scope: bool) -> None:
+        if type(small) not in _PLAIN_STATEMENTS:  # `del`, `+=`, `import`...: may run code
+            self.scope.contents.forget_all()
         if type(small) is cst.Expr:
             self.expr(small.value, out)
         elif type(small) is cst.Assign:
@@ -427,6 +449,7 @@ class ModuleConverter:
             if toplevel_scope and len(self.scopes) == 1:
                 self.global_values.append((target.value, value))
         elif type(target) is cst.Attribute:
+            self.scope.contents.forget_all()  # a setter may run
             base = self.expr(target.value, out, deref=True)
             line, column = self.pos(target)
             stored = self.attr(base, target.attr.value)
@@ -448,6 +471,8 @@ class ModuleConverter:
             base = self.expr(target.value, out, deref=True)
             index, _ = self.subscript_index(target, out)
             out.append(SetItem(base, index, value, *self.pos(target.value)))
+            label, path = self._literal_path(target)
+            self.scope.contents.stored(label, path, value)
         elif type(target) is cst.StarredElement:
             self.assign(target.value, self._starred_part(value, 0, 1), out, toplevel_scope)
 
@@ -481,6 +506,7 @@ class ModuleConverter:
         scope.bound.add(name)
         label = scope.new_version(name)
         scope.current[name] = label
+        scope.contents.bound(label, value)
         if name in scope.aliases:
             scope.alias_labels[name] = label
             out.append(Snapshot(label, value, line))
@@ -773,6 +799,8 @@ class ModuleConverter:
 
     def _expr(self, node, out: List, awaited: bool) -> Expr:
         kind = type(node)  # the tests below are exclusive: their order is by frequency
+        if kind not in _INERT:
+            self.scope.contents.forget_all()  # evaluating node may run code
         if kind is cst.Name:
             if node.value == "None":
                 return _NONE
@@ -786,6 +814,9 @@ class ModuleConverter:
                 return alias
             return self.name(scope.current.get(node.value, node.value))
         if kind is cst.Attribute:
+            if not (type(node.value) is cst.Name
+                    and self.scope.contents.tracks(self.scope.current.get(node.value.value))):
+                self.scope.contents.forget_all()  # a property or __getattr__ may run
             base = self.expr(node.value, out, load=False)
             if isinstance(base, Attr):
                 out.append(Read(base, *self.pos(node), self._alias_of(node.value)))
@@ -811,8 +842,14 @@ class ModuleConverter:
             out.append(AwaitValue(value, *self.pos(node.expression)))
             return Await(value)
         if kind is cst.Subscript:
+            label, path = self._literal_path(node)
+            known = self.scope.contents.read(label, path)
+            if known is not None:
+                return known
             base = self.expr(node.value, out, deref=True)
             index, is_slice = self.subscript_index(node, out)
+            if not self.scope.contents.readable(label, path[:-1]):
+                self.scope.contents.forget_all()  # a __getitem__ may run
             return Subscript(base, index, is_slice)
         if kind is cst.BooleanOperation:
             left = self.expr(node.left, out)
@@ -945,6 +982,36 @@ class ModuleConverter:
         return element, key
 
     def call(self, node: cst.Call, out: List, awaited: bool) -> Expr:
+        value = self._call(node, out, awaited)
+        # The call may run any code, and change what any container holds; but a dict's
+        # own update() with literal keys stores them.
+        contents = self.scope.contents
+        func = node.func
+        if type(value) is CallExpr and type(func) is cst.Attribute \
+                and func.attr.value == "update" and type(func.value) is cst.Name:
+            label = self.scope.current.get(func.value.value)
+            contents.updated(label, _literal_items(value) if contents.tracks(label) else None)
+        else:
+            contents.forget_all()
+        return value
+
+    def _literal_path(self, node) -> Tuple[Optional[str], Tuple[object, ...]]:
+        """For `name[k1][k2]...` with literal keys (str, non-negative int): the version of
+        the local name and the keys; else (None, ())."""
+        keys: List[object] = []
+        while type(node) is cst.Subscript:
+            if len(node.slice) != 1 or type(node.slice[0].slice) is not cst.Index:
+                return None, ()
+            key = literal_key(_literal_cst(node.slice[0].slice.value))
+            if key is None:
+                return None, ()
+            keys.append(key)
+            node = node.value
+        if type(node) is not cst.Name:
+            return None, ()
+        return self.scope.current.get(node.value), tuple(reversed(keys))
+
+    def _call(self, node: cst.Call, out: List, awaited: bool) -> Expr:
         func_name = _dotted_cst(node.func) if type(node.func) in (cst.Name, cst.Attribute) \
             else None
         if func_name == "super" and (not node.args or self._explicit_super(node)):
@@ -1279,6 +1346,41 @@ def annotation_expr(node) -> Optional[Expr]:
 
 
 # The node kinds whose start ModuleConverter.pos is asked for.
+def _literal_cst(node) -> Expr:
+    """A str or int literal node as a Lit (else opaque), without converting it."""
+    if type(node) is cst.SimpleString and len(node.value) <= _MAX_KEY_LENGTH:
+        text = _string_value(node)
+        if text is not None:
+            return Lit("str", text)
+    if type(node) is cst.Integer:
+        try:
+            return Lit("int", int(node.value.replace("_", ""), 0))
+        except ValueError:
+            pass
+    return _OPAQUE
+
+
+def _literal_items(call: CallExpr) -> Optional[Dict[object, Expr]]:
+    """The keys and values `d.update(...)` stores, when it is one dict display with
+    literal keys or keyword arguments."""
+    if call.args and call.kwargs or len(call.args) > 1:
+        return None
+    items: Dict[object, Expr] = {}
+    pairs = call.args[0].items if call.args and type(call.args[0]) is DictLit else ()
+    if call.args and type(call.args[0]) is not DictLit:
+        return None
+    for key, value in pairs:
+        literal = literal_key(key) if key is not None else None
+        if literal is None:
+            return None
+        items[literal] = value
+    for keyword, value in call.kwargs:
+        if keyword == "**":
+            return None
+        items[keyword] = value
+    return items
+
+
 POSITIONED = frozenset({cst.Name, cst.Attribute, cst.Call, cst.Lambda, cst.NamedExpr, cst.If})
 
 

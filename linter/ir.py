@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 from dataclasses import dataclass, field, fields
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Iterable, Optional, Tuple, Union
 
 # ---------------------------------------------------------------- symbolic expressions
 
@@ -547,3 +547,64 @@ def walk_nodes(block, branches: tuple = (If, Loop), tries: tuple = (Try,)):
                 yield from walk_nodes(handler, branches, tries)
             yield from walk_nodes(node.orelse, branches, tries)
             yield from walk_nodes(node.final, branches, tries)
+
+
+def node_exprs(node) -> Iterable[Expr]:
+    """The expressions one IR node evaluates (not those of its nested blocks)."""
+    if isinstance(node, Read):
+        yield node.target
+    elif isinstance(node, Call):
+        yield node.func
+        yield from node.args
+        yield from (value for _, value in node.kwargs)
+    elif isinstance(node, Store):
+        yield node.target
+        yield node.value
+    elif isinstance(node, SetItem):
+        yield node.base
+        yield node.index
+        yield node.value
+    elif isinstance(node, Bind):
+        yield node.value
+    elif isinstance(node, AwaitValue):
+        yield node.value
+    elif isinstance(node, If):
+        yield from node.true_facts
+        yield from node.false_facts
+
+
+def subexpressions(expr: Expr) -> Iterable[Expr]:
+    """expr and every expression inside it."""
+    stack = [expr]
+    while stack:
+        current = stack.pop()
+        yield current
+        kind = type(current)
+        if kind is Attr:
+            stack.append(current.base)
+        elif kind is CallExpr:
+            stack.append(current.func)
+            stack.extend(current.args)
+            stack.extend(value for _, value in current.kwargs)
+        elif kind in (Iter,):
+            stack.append(current.base)
+        elif kind in (Enter, Await, Starred):
+            stack.append(current.value)
+        elif kind is Subscript:
+            stack.append(current.base)
+            stack.append(current.index)
+        elif kind is Either:
+            stack.extend(current.options)
+        elif kind is Seq:
+            stack.extend(current.items)
+        elif kind is DictLit:
+            stack.extend(key for key, _ in current.items if key is not None)
+            stack.extend(value for _, value in current.items)
+        elif kind is Comp:
+            stack.append(current.element)
+            if current.key is not None:
+                stack.append(current.key)
+        elif kind is Decorated:
+            stack.append(current.decorator)
+            stack.append(current.function)
+

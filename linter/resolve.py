@@ -22,10 +22,10 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import (
-    Attr, AwaitValue, Bind, Call, CallExpr, Comp, Decorated, DictLit, Either, Enter, Exit,
+    Attr, AwaitValue, Bind, Call, CallExpr, DictLit, Enter, Exit,
     Expr, If, Iter, Loop, ModuleFacts, Name, NoneConst, Read, Seq, SetItem,
-    Snapshot, Starred, Store, Subscript, Super, Try, Await, AliasGuard, dotted,
-    is_falsy_literal,
+    Snapshot, Starred, Store, Subscript, Super, Try, AliasGuard, dotted,
+    is_falsy_literal, node_exprs, subexpressions,
 )
 from nilcheck.linter.models import (
     ACTIVATION_METHODS, CONCURRENT_CALLS, GUI_EVENT_HANDLERS, NO_RETURN, NO_RETURN_ANNOTATIONS,
@@ -569,8 +569,8 @@ class Resolver:
         event, whatever context runs it; the event object lives as long as its body.)"""
         owners = self.index.method_owners
         parts = []
-        for expr in _node_exprs(node):
-            for part in _subexpressions(expr):
+        for expr in node_exprs(node):
+            for part in subexpressions(expr):
                 kind = type(part)
                 if kind is Attr:
                     if part.attr in owners and self._is_property_name(part.attr):
@@ -630,63 +630,3 @@ def _decided(ctx: Ctx, node: If):
     if any(isinstance(fact, Name) and fact.id in omitted for fact in node.false_facts):
         return node.body
     return None
-
-
-def _node_exprs(node) -> Iterable[Expr]:
-    if isinstance(node, Read):
-        yield node.target
-    elif isinstance(node, Call):
-        yield node.func
-        yield from node.args
-        yield from (value for _, value in node.kwargs)
-    elif isinstance(node, Store):
-        yield node.target
-        yield node.value
-    elif isinstance(node, SetItem):
-        yield node.base
-        yield node.index
-        yield node.value
-    elif isinstance(node, Bind):
-        yield node.value
-    elif isinstance(node, AwaitValue):
-        yield node.value
-    elif isinstance(node, If):
-        yield from node.true_facts
-        yield from node.false_facts
-
-
-def _subexpressions(expr: Expr) -> Iterable[Expr]:
-    """expr and every expression inside it."""
-    stack = [expr]
-    while stack:
-        current = stack.pop()
-        yield current
-        kind = type(current)
-        if kind is Attr:
-            stack.append(current.base)
-        elif kind is CallExpr:
-            stack.append(current.func)
-            stack.extend(current.args)
-            stack.extend(value for _, value in current.kwargs)
-        elif kind in (Iter,):
-            stack.append(current.base)
-        elif kind in (Enter, Await, Starred):
-            stack.append(current.value)
-        elif kind is Subscript:
-            stack.append(current.base)
-            stack.append(current.index)
-        elif kind is Either:
-            stack.extend(current.options)
-        elif kind is Seq:
-            stack.extend(current.items)
-        elif kind is DictLit:
-            stack.extend(key for key, _ in current.items if key is not None)
-            stack.extend(value for _, value in current.items)
-        elif kind is Comp:
-            stack.append(current.element)
-            if current.key is not None:
-                stack.append(current.key)
-        elif kind is Decorated:
-            stack.append(current.decorator)
-            stack.append(current.function)
-

@@ -42,7 +42,7 @@ from nilcheck.linter.index import ProjectIndex
 from nilcheck.linter.ir import (
     Attr, Await, AwaitValue, Bind, Call, CallExpr, Comp, Declared, Decorated, DictLit,
     Either, Enter, Expr, If, Iter, Lit, LocalClass, LocalFunc, Loop, Name, NoneConst, Read,
-    Seq, SetItem, Starred, Store, Subscript, Super, walk_nodes,
+    Seq, SetItem, Starred, Store, Subscript, Super, node_exprs, subexpressions, walk_nodes,
 )
 from nilcheck.linter.models import (
     CONCURRENT_CALLS, CONCURRENT_REGISTRARS, CONTAINER_METHODS, COROUTINE_RUNNERS,
@@ -171,6 +171,7 @@ class Flow:
         self.implicit_by_context: Dict[Ctx, Set[Ctx]] = {}
         self._memo: Dict[object, int] = {}
         self._tests: Dict[str, Tuple[FrozenSet[str], FrozenSet[str]]] = {}  # see _tested
+        self._indexer_params: Dict[str, FrozenSet[str]] = {}  # see _indexers
         # Per context, the calls written `await f(...)`: noted before their sites are
         # made, since a runner such as gather() runs coroutines only when awaited.
         self._awaited: Dict[Ctx, Set[CallExpr]] = {}
@@ -1055,16 +1056,17 @@ class Flow:
             if self.argument_sensitive and len(ctx) == 2 and function.parent is None \
                     and self._transparent(ctx[0]):
                 ctx = self._site_variant(site, ctx)
-            ctx = self._typed_variant(site, self._omitted_variant(ctx, function, plan),
-                                      function, plan)
+            ctx = self._keyed_variant(site, self._typed_variant(
+                site, self._omitted_variant(ctx, function, plan), function, plan),
+                function, plan)
             self._call_context(site, ctx, function, plan, result, None, None)
             return
         node = next(n for p, how, n in plan if p is split)
         # The context itself runs for what is not a callable, once something is; or,
         # if the argument is still empty when the flow settles, then (_settle_bases).
         # That context is narrowed as an unsplit call's is (omitted, typed arguments).
-        plain = self._typed_variant(site, self._omitted_variant(ctx, function, plan),
-                                    function, plan)
+        plain = self._keyed_variant(site, self._typed_variant(
+            site, self._omitted_variant(ctx, function, plan), function, plan), function, plan)
         base = (site, plain, function, plan, result, split, node)
         self._unsplit_bases.append(base)
 
@@ -1210,6 +1212,40 @@ class Flow:
                 if cid is not None:
                     known.append((param.name, cid))
         return ctx + (("<types>", tuple(sorted(known))),) if known else ctx
+
+    def _keyed_variant(self, site: CallSite, ctx: Ctx, function, plan) -> Ctx:
+        """ctx for a call that passes a literal key (a string or an int) to a parameter
+        the function indexes with (`table[kind]`): analysed apart with that key, so that
+        `handle("start")` reads only the "start" entry. Marked ("<keys>", ((name, key),
+        ...))."""
+        indexers = self._indexers(ctx[0], function)
+        expr = site.expr
+        if not indexers or not isinstance(expr, CallExpr) or variant_part(ctx, "<keys>"):
+            return ctx
+        written = {node: arg for (_, node), arg in zip(site.args, expr.args)}
+        written.update({node: value for (_, node), (_, value) in zip(site.kwargs, expr.kwargs)})
+        known = []
+        for param, how, node in plan:
+            if how == "edge" and not isinstance(param, str) and param.name in indexers:
+                key = _literal_key(written.get(node))
+                if key is not None:
+                    known.append((param.name, key))
+        return ctx + (("<keys>", tuple(sorted(known))),) if known else ctx
+
+    def _indexers(self, fid: str, function) -> FrozenSet[str]:
+        """The parameters the function's body indexes something with (`table[kind]`)."""
+        found = self._indexer_params.get(fid)
+        if found is None:
+            params = {p.name for p in function.params}
+            used = set()
+            for node in walk_nodes(function.body):
+                for expr in node_exprs(node):
+                    for part in subexpressions(expr):
+                        if type(part) is Subscript and not part.is_slice \
+                                and type(part.index) is Name and part.index.id in params:
+                            used.add(part.index.id)
+            found = self._indexer_params[fid] = frozenset(used)
+        return found
 
     def _built_class(self, ctx: Ctx, expr) -> Optional[str]:
         """The project class expr certainly is an instance of, when the code shows it:
@@ -1623,6 +1659,8 @@ class Flow:
 
     def _subscript(self, ctx: Ctx, expr: Subscript, node: int) -> None:
         literal = None if expr.is_slice else _literal_key(expr.index)
+        if literal is None and not expr.is_slice and type(expr.index) is Name:
+            literal = dict(variant_part(ctx, "<keys>")).get(expr.index.id)
 
         bounds = expr.index.value if expr.is_slice and isinstance(expr.index, Lit) \
             and expr.index.kind == "slice" else None

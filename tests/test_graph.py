@@ -147,3 +147,30 @@ def test_scan_json_summary_counts_the_calls_it_followed(project):
     summary = json.loads(result.stdout)["summary"]
     assert summary["calls_unresolved"] == 1
     assert summary["calls_resolved"] >= 6
+
+
+def test_all_runs_a_called_function_with_what_its_callers_pass(tmp_path):
+    (tmp_path / "tables.py").write_text(textwrap.dedent("""\
+        def a():
+            pass
+
+        def b():
+            pass
+
+        TABLE = [a, b]
+
+        def pick(i):
+            TABLE[i]()
+
+        def lone(i):
+            TABLE[i]()
+
+        pick(1)
+        """), encoding="utf-8")
+    code, out, _ = graph(tmp_path, "--all", "--format", "pycg")
+    assert code == 0
+    calls = json.loads(out)
+    # pick is called with 1 only; lone by nothing, so by anyone: with any index.
+    assert calls["tables.pick"] == ["tables.b"]
+    assert calls["tables.lone"] == ["tables.a", "tables.b"]
+    assert calls["tables"] == ["tables.pick"]

@@ -350,3 +350,31 @@ def test_a_project_new_decides_what_the_class_call_returns():
     assert invoked(call_site(resolver, "m.use", "provider.send")) == \
         ["m.Mocked.send", "m.Service.send"]
     assert invoked(call_site(resolver, "m.use", "plain.send")) == ["m.Plain.send"]
+
+
+def test_a_literal_key_passed_to_an_indexing_parameter_reads_only_that_entry():
+    resolver = program(m="""
+        def start():
+            pass
+
+        def stop():
+            pass
+
+        HANDLERS = {"start": start, "stop": stop}
+
+        def handle(kind):
+            HANDLERS[kind]()
+
+        def anything(kind):
+            handle(kind)
+
+        handle("stop")
+        """)
+    ctx = next(c for c in resolver.flow.lowered if c[0] == "m.handle")
+    assert ctx[2:] == (("<keys>", (("kind", "stop"),)),)
+    call = next(node for node in walk_nodes(resolver.index.function("m.handle").body)
+                if isinstance(node, Call))
+    assert invoked(resolver.flow.site(ctx, call)) == ["m.stop"]
+    # A key the call does not show: every entry, as before.
+    resolver.prepare([("m.anything", None)])
+    assert invoked(resolver.flow.site(("m.handle", None), call)) == ["m.start", "m.stop"]
