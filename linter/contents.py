@@ -30,43 +30,44 @@ class KnownContents:
     path known now."""
 
     def __init__(self) -> None:
-        self._known: Dict[str, Dict[Path, Expr]] = {}
+        # Empty nearly always: facts.py skips its checks then.
+        self.known: Dict[str, Dict[Path, Expr]] = {}
 
     def forget_all(self) -> None:
-        if self._known:
-            self._known.clear()
+        if self.known:
+            self.known.clear()
 
     def forget(self, label: str) -> None:
-        self._known.pop(label, None)
+        self.known.pop(label, None)
 
     def tracks(self, label: Optional[str]) -> bool:
-        return label is not None and label in self._known
+        return label is not None and label in self.known
 
     def bound(self, label: str, value: Expr) -> None:
         """label = value: a display of known values starts being tracked."""
         if _container(value) and _pure(value):
             known: Dict[Path, Expr] = {}
             _flatten((), value, known)
-            self._known[label] = known
+            self.known[label] = known
 
     def read(self, label: Optional[str], path: Path) -> Optional[Expr]:
         """What label[path...] holds now, if known."""
         if label is None:
             return None
-        known = self._known.get(label)
+        known = self.known.get(label)
         return known.get(path) if known is not None else None
 
     def readable(self, label: Optional[str], path: Path) -> bool:
         """Whether reading label[path...] runs no code: every container on the way is a
         tracked builtin display."""
-        known = self._known.get(label) if label is not None else None
+        known = self.known.get(label) if label is not None else None
         return known is not None and all(
             _container(known.get(path[:depth])) for depth in range(len(path)))
 
     def stored(self, label: Optional[str], path: Optional[Path], value: Expr) -> None:
         """label[path...] = value. A store into something not tracked may be into any
         container (an alias): everything is forgotten."""
-        known = self._known.get(label) if label is not None else None
+        known = self.known.get(label) if label is not None else None
         if known is None:
             self.forget_all()
             return
@@ -82,7 +83,7 @@ class KnownContents:
     def updated(self, label: Optional[str], items: Optional[Dict[object, Expr]]) -> None:
         """label.update(...): with items (literal keys and known values) on a tracked
         dict, those keys are stored; any other update forgets everything."""
-        known = self._known.get(label) if label is not None else None
+        known = self.known.get(label) if label is not None else None
         if known is None or items is None or type(known.get(())) is not DictLit:
             self.forget_all()
             return

@@ -471,8 +471,9 @@ class ModuleConverter:
             base = self.expr(target.value, out, deref=True)
             index, _ = self.subscript_index(target, out)
             out.append(SetItem(base, index, value, *self.pos(target.value)))
-            label, path = self._literal_path(target)
-            self.scope.contents.stored(label, path, value)
+            if self.scope.contents.known:  # else nothing is tracked, nothing to forget
+                label, path = self._literal_path(target)
+                self.scope.contents.stored(label, path, value)
         elif type(target) is cst.StarredElement:
             self.assign(target.value, self._starred_part(value, 0, 1), out, toplevel_scope)
 
@@ -800,7 +801,7 @@ class ModuleConverter:
     def _expr(self, node, out: List, awaited: bool) -> Expr:
         kind = type(node)  # the tests below are exclusive: their order is by frequency
         if kind not in _INERT:
-            self.scope.contents.forget_all()  # evaluating node may run code
+            self.scopes[-1].contents.forget_all()  # evaluating node may run code
         if kind is cst.Name:
             if node.value == "None":
                 return _NONE
@@ -814,9 +815,11 @@ class ModuleConverter:
                 return alias
             return self.name(scope.current.get(node.value, node.value))
         if kind is cst.Attribute:
-            if not (type(node.value) is cst.Name
-                    and self.scope.contents.tracks(self.scope.current.get(node.value.value))):
-                self.scope.contents.forget_all()  # a property or __getattr__ may run
+            scope = self.scopes[-1]
+            if scope.contents.known and not (
+                    type(node.value) is cst.Name
+                    and scope.contents.tracks(scope.current.get(node.value.value))):
+                scope.contents.forget_all()  # a property or __getattr__ may run
             base = self.expr(node.value, out, load=False)
             if isinstance(base, Attr):
                 out.append(Read(base, *self.pos(node), self._alias_of(node.value)))
@@ -842,14 +845,15 @@ class ModuleConverter:
             out.append(AwaitValue(value, *self.pos(node.expression)))
             return Await(value)
         if kind is cst.Subscript:
-            label, path = self._literal_path(node)
-            known = self.scope.contents.read(label, path)
+            contents = self.scopes[-1].contents
+            label, path = self._literal_path(node) if contents.known else (None, ())
+            known = contents.read(label, path)
             if known is not None:
                 return known
             base = self.expr(node.value, out, deref=True)
             index, is_slice = self.subscript_index(node, out)
-            if not self.scope.contents.readable(label, path[:-1]):
-                self.scope.contents.forget_all()  # a __getitem__ may run
+            if contents.known and not contents.readable(label, path[:-1]):
+                contents.forget_all()  # a __getitem__ may run
             return Subscript(base, index, is_slice)
         if kind is cst.BooleanOperation:
             left = self.expr(node.left, out)
@@ -985,11 +989,14 @@ class ModuleConverter:
         value = self._call(node, out, awaited)
         # The call may run any code, and change what any container holds; but a dict's
         # own update() with literal keys stores them.
-        contents = self.scope.contents
+        scope = self.scopes[-1]
+        contents = scope.contents
+        if not contents.known:
+            return value
         func = node.func
         if type(value) is CallExpr and type(func) is cst.Attribute \
                 and func.attr.value == "update" and type(func.value) is cst.Name:
-            label = self.scope.current.get(func.value.value)
+            label = scope.current.get(func.value.value)
             contents.updated(label, _literal_items(value) if contents.tracks(label) else None)
         else:
             contents.forget_all()

@@ -30,9 +30,6 @@ from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 from nilcheck.linter.ir import Bind, FunctionFacts, LocalFunc, ModuleFacts
 
-_MODULE_CODE = ("<module>", "<main>")
-
-
 @dataclass(frozen=True)
 class Footprint:
     """What one analysis read of the facts (see ProjectIndex.read and .asked), and the
@@ -44,7 +41,8 @@ class Footprint:
 
 
 def footprint(index, shown) -> Footprint:
-    return Footprint(frozenset(index.read), frozenset(index.asked), frozenset(shown))
+    asked = {("", key) for key in index.asked_functions}
+    return Footprint(frozenset(index.read), frozenset(asked | index.asked), frozenset(shown))
 
 
 def unseen_edit(old: ModuleFacts, new: ModuleFacts, seen: Footprint) -> Optional[str]:

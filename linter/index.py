@@ -19,14 +19,16 @@ class ProjectIndex:
     def __init__(self, modules: Iterable[ModuleFacts]):
         self.modules: Dict[str, ModuleFacts] = {}
         # What the analysis asked of the facts, for footprint.py (which edits it cannot
-        # see): the functions whose facts it read, and the names it looked up, as
-        # ("", fid) in the function table and (module, name) in a module's globals
-        # (name "*": it listed them all).
+        # see): the functions whose facts it read, the keys it looked up in the function
+        # table, and the names it looked up in a module's globals as (module, name);
+        # "*" for a table listed whole.
         self.read: Set[str] = set()
+        self.asked_functions: Set[str] = set()
         self.asked: Set[Tuple[str, str]] = set()
         # fid -> (module, position in module.functions; -1 the module body, -2 its
         # __main__ block): a module's functions are unpickled only when one is read.
-        self.functions: Dict[str, Tuple[ModuleFacts, int]] = _Asked(self.asked, "")
+        self.functions: Dict[str, Tuple[ModuleFacts, int]] = _AskedFunctions(
+            self.asked_functions)
         self.classes: Dict[str, Tuple[ModuleFacts, ClassFacts]] = {}
         self.method_owners: Dict[str, List[str]] = {}
         for module in modules:
@@ -57,7 +59,7 @@ class ProjectIndex:
     # ------------------------------------------------------------ functions
 
     def function(self, fid: str) -> FunctionFacts:
-        module, position = self.functions[fid]
+        module, position = dict.__getitem__(self.functions, fid)  # noted as read instead
         self.read.add(fid)
         if position >= 0:
             return module.functions[position]
@@ -281,8 +283,9 @@ _MODULE_CODE = (".<module>", ".<main>")
 
 
 class _Asked(dict):
-    """A table whose lookups are noted in asked as (owner, key), a versioned global
-    (`name#2`, see facts.py) as its name; listing it notes (owner, "*")."""
+    """A module's globals, whose lookups are noted in asked as (module, name), a
+    versioned global (`name#2`, see facts.py) as its name; listing them notes
+    (module, "*")."""
 
     __slots__ = ("_asked", "_owner")
 
@@ -291,38 +294,70 @@ class _Asked(dict):
         self._asked = asked
         self._owner = owner
 
-    def _note(self, key) -> None:
-        self._asked.add((self._owner, key.partition("#")[0] if self._owner else key))
-
     def __contains__(self, key) -> bool:
-        self._note(key)
+        self._asked.add((self._owner, key.partition("#")[0]))
         return dict.__contains__(self, key)
 
     def __getitem__(self, key):
-        self._note(key)
+        self._asked.add((self._owner, key.partition("#")[0]))
         return dict.__getitem__(self, key)
 
     def get(self, key, default=None):
-        self._note(key)
+        self._asked.add((self._owner, key.partition("#")[0]))
         return dict.get(self, key, default)
 
-    def _listed(self) -> None:
-        self._asked.add((self._owner, "*"))
-
     def __iter__(self):
-        self._listed()
+        self._asked.add((self._owner, "*"))
         return dict.__iter__(self)
 
     def keys(self):
-        self._listed()
+        self._asked.add((self._owner, "*"))
         return dict.keys(self)
 
     def values(self):
-        self._listed()
+        self._asked.add((self._owner, "*"))
         return dict.values(self)
 
     def items(self):
-        self._listed()
+        self._asked.add((self._owner, "*"))
+        return dict.items(self)
+
+
+class _AskedFunctions(dict):
+    """The function table, whose lookups are noted in asked by key ("*": listed)."""
+
+    __slots__ = ("_asked",)
+
+    def __init__(self, asked: Set[str]):
+        super().__init__()
+        self._asked = asked
+
+    def __contains__(self, key) -> bool:
+        self._asked.add(key)
+        return dict.__contains__(self, key)
+
+    def __getitem__(self, key):
+        self._asked.add(key)
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        self._asked.add(key)
+        return dict.get(self, key, default)
+
+    def __iter__(self):
+        self._asked.add("*")
+        return dict.__iter__(self)
+
+    def keys(self):
+        self._asked.add("*")
+        return dict.keys(self)
+
+    def values(self):
+        self._asked.add("*")
+        return dict.values(self)
+
+    def items(self):
+        self._asked.add("*")
         return dict.items(self)
 
 

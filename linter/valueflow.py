@@ -1218,9 +1218,13 @@ class Flow:
         the function indexes with (`table[kind]`): analysed apart with that key, so that
         `handle("start")` reads only the "start" entry. Marked ("<keys>", ((name, key),
         ...))."""
-        indexers = self._indexers(ctx[0], function)
         expr = site.expr
-        if not indexers or not isinstance(expr, CallExpr) or variant_part(ctx, "<keys>"):
+        if not isinstance(expr, CallExpr) or variant_part(ctx, "<keys>") or not any(
+                _literal_key(arg) is not None
+                for arg in (*expr.args, *(value for _, value in expr.kwargs))):
+            return ctx
+        indexers = self._indexers(ctx[0], function)
+        if not indexers:
             return ctx
         written = {node: arg for (_, node), arg in zip(site.args, expr.args)}
         written.update({node: value for (_, node), (_, value) in zip(site.kwargs, expr.kwargs)})

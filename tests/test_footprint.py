@@ -267,19 +267,21 @@ def test_nothing_is_unseen_by_an_analysis_that_listed_every_function():
 
 
 def test_the_index_notes_what_it_is_asked():
+    from nilcheck.linter.footprint import footprint
     from nilcheck.linter.index import ProjectIndex
 
     index = ProjectIndex([facts(MODULE)])
-    assert index.read == set() and index.asked == set()
+    assert footprint(index, ()) == seen()
     index.global_binds("pkg.mod").get("helper")
     assert "tail#1" in index.binds("pkg.mod.<module>")  # a version of the global
     "pkg.mod.gone" in index.functions
     index.function("pkg.mod.helper")
-    assert index.asked == {("pkg.mod", "helper"), ("pkg.mod", "tail"), ("", "pkg.mod.gone"),
-                           ("", "pkg.mod.<module>"),
-                           ("", "pkg.mod.helper")}
-    assert index.read == {"pkg.mod.<module>", "pkg.mod.helper"}  # globals are its binds
     index.binds("pkg.mod.helper").get("x")  # a function's own locals: not the module's
-    assert ("pkg.mod", "x") not in index.asked
+    assert footprint(index, {"pkg/mod.py"}) == seen(
+        read={"pkg.mod.<module>", "pkg.mod.helper"},  # the globals are the body's binds
+        asked={("pkg.mod", "helper"), ("pkg.mod", "tail"), ("", "pkg.mod.gone"),
+               ("", "pkg.mod.<module>")},
+        shown={"pkg/mod.py"})
     list(index.global_binds("pkg.mod").items())
-    assert ("pkg.mod", "*") in index.asked
+    list(index.functions)
+    assert {("pkg.mod", "*"), ("", "*")} <= footprint(index, ()).asked
