@@ -894,6 +894,8 @@ class ModuleConverter:
             for element in node.elements:
                 key = self.expr(element.key, out) if type(element) is cst.DictElement else None
                 pairs.append((key, self.expr(element.value, out)))
+                if key is None or literal_key(key) is None:
+                    self.scopes[-1].contents.forget_all()  # a __hash__ or `**` may run
             return DictLit(tuple(pairs), self.scope.display_site())
         if kind is cst.StarredElement:
             return Starred(self.expr(node.value, out))
@@ -1352,7 +1354,6 @@ def annotation_expr(node) -> Optional[Expr]:
     return None
 
 
-# The node kinds whose start ModuleConverter.pos is asked for.
 def _literal_cst(node) -> Expr:
     """A str or int literal node as a Lit (else opaque), without converting it."""
     if type(node) is cst.SimpleString and len(node.value) <= _MAX_KEY_LENGTH:
@@ -1370,13 +1371,10 @@ def _literal_cst(node) -> Expr:
 def _literal_items(call: CallExpr) -> Optional[Dict[object, Expr]]:
     """The keys and values `d.update(...)` stores, when it is one dict display with
     literal keys or keyword arguments."""
-    if call.args and call.kwargs or len(call.args) > 1:
+    if len(call.args) > 1 or call.args and (call.kwargs or type(call.args[0]) is not DictLit):
         return None
     items: Dict[object, Expr] = {}
-    pairs = call.args[0].items if call.args and type(call.args[0]) is DictLit else ()
-    if call.args and type(call.args[0]) is not DictLit:
-        return None
-    for key, value in pairs:
+    for key, value in call.args[0].items if call.args else ():
         literal = literal_key(key) if key is not None else None
         if literal is None:
             return None
@@ -1388,6 +1386,7 @@ def _literal_items(call: CallExpr) -> Optional[Dict[object, Expr]]:
     return items
 
 
+# The node kinds whose start ModuleConverter.pos is asked for.
 POSITIONED = frozenset({cst.Name, cst.Attribute, cst.Call, cst.Lambda, cst.NamedExpr, cst.If})
 
 

@@ -52,6 +52,7 @@ def test_update_with_literal_keys_stores_them_and_keeps_the_others():
     "x = obj.attr",           # a property may run
     "del d['b']",
     "x = -d['b']",            # an operator may run code
+    "x = {key: 1}",           # so may hashing a key
 ])
 def test_anything_that_may_run_code_or_reach_the_container_forgets(between):
     lines = textwrap.indent(between, "        ")
