@@ -7,7 +7,7 @@ classes, and which class declares an attribute.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Set, Tuple
 
 from nilcheck.linter.models import PLAIN_BASES, WRAPPER_BASE_PACKAGES, may_be_wrapper_member
 from nilcheck.linter.stdlib_bases import stdlib_attributes
@@ -27,8 +27,7 @@ class ProjectIndex:
         self.asked: Set[Tuple[str, str]] = set()
         # fid -> (module, position in module.functions; -1 the module body, -2 its
         # __main__ block): a module's functions are unpickled only when one is read.
-        self.functions: Dict[str, Tuple[ModuleFacts, int]] = _AskedFunctions(
-            self.asked_functions)
+        self.functions: Dict[str, Tuple[ModuleFacts, int]] = _Asked(self.asked_functions.add)
         self.classes: Dict[str, Tuple[ModuleFacts, ClassFacts]] = {}
         self.method_owners: Dict[str, List[str]] = {}
         for module in modules:
@@ -79,8 +78,8 @@ class ProjectIndex:
             return self._local_binds(fid)
         namespace = self._namespaces.get(fid)
         if namespace is None:
-            namespace = self._namespaces[fid] = _Asked(
-                self.asked, self.functions[fid][0].name, self._local_binds(fid))
+            namespace = self._namespaces[fid] = _globals_of(
+                self.functions[fid][0].name, self.asked, self._local_binds(fid))
         return namespace
 
     def _local_binds(self, fid: str) -> Dict[str, List]:
@@ -118,7 +117,8 @@ class ProjectIndex:
                 fid = f"{module_name}.{qualname}"
                 if fid in self.functions:
                     cached.setdefault(name, []).extend(self._local_binds(fid).get(name, ()))
-            cached = self._global_binds[module_name] = _Asked(self.asked, module_name, cached)
+            cached = self._global_binds[module_name] = _globals_of(module_name, self.asked,
+                                                                   cached)
         return cached
 
     def versions(self, fid: str, name: str) -> List[str]:
@@ -283,82 +283,48 @@ _MODULE_CODE = (".<module>", ".<main>")
 
 
 class _Asked(dict):
-    """A module's globals, whose lookups are noted in asked as (module, name), a
-    versioned global (`name#2`, see facts.py) as its name; listing them notes
-    (module, "*")."""
+    """A table whose lookups are noted: note(key) for each key looked up, note("*")
+    when it is listed whole."""
 
-    __slots__ = ("_asked", "_owner")
+    __slots__ = ("_note",)
 
-    def __init__(self, asked: Set[Tuple[str, str]], owner: str, items=()):
+    def __init__(self, note: Callable[[str], None], items=()):
         super().__init__(items)
-        self._asked = asked
-        self._owner = owner
+        self._note = note
 
     def __contains__(self, key) -> bool:
-        self._asked.add((self._owner, key.partition("#")[0]))
+        self._note(key)
         return dict.__contains__(self, key)
 
     def __getitem__(self, key):
-        self._asked.add((self._owner, key.partition("#")[0]))
+        self._note(key)
         return dict.__getitem__(self, key)
 
     def get(self, key, default=None):
-        self._asked.add((self._owner, key.partition("#")[0]))
+        self._note(key)
         return dict.get(self, key, default)
 
     def __iter__(self):
-        self._asked.add((self._owner, "*"))
+        self._note("*")
         return dict.__iter__(self)
 
     def keys(self):
-        self._asked.add((self._owner, "*"))
+        self._note("*")
         return dict.keys(self)
 
     def values(self):
-        self._asked.add((self._owner, "*"))
+        self._note("*")
         return dict.values(self)
 
     def items(self):
-        self._asked.add((self._owner, "*"))
+        self._note("*")
         return dict.items(self)
 
 
-class _AskedFunctions(dict):
-    """The function table, whose lookups are noted in asked by key ("*": listed)."""
-
-    __slots__ = ("_asked",)
-
-    def __init__(self, asked: Set[str]):
-        super().__init__()
-        self._asked = asked
-
-    def __contains__(self, key) -> bool:
-        self._asked.add(key)
-        return dict.__contains__(self, key)
-
-    def __getitem__(self, key):
-        self._asked.add(key)
-        return dict.__getitem__(self, key)
-
-    def get(self, key, default=None):
-        self._asked.add(key)
-        return dict.get(self, key, default)
-
-    def __iter__(self):
-        self._asked.add("*")
-        return dict.__iter__(self)
-
-    def keys(self):
-        self._asked.add("*")
-        return dict.keys(self)
-
-    def values(self):
-        self._asked.add("*")
-        return dict.values(self)
-
-    def items(self):
-        self._asked.add("*")
-        return dict.items(self)
+def _globals_of(module_name: str, asked: Set[Tuple[str, str]], items) -> _Asked:
+    """A module's globals, whose lookups are noted in asked as (module, name), a versioned
+    global (`name#2`, see facts.py) as its name."""
+    return _Asked(lambda key: asked.add((module_name, key.partition("#")[0])), items)
 
 
 def _is_name(expr, name: str) -> bool:

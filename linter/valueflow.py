@@ -1203,8 +1203,7 @@ class Flow:
         expr = site.expr
         if not tested or not isinstance(expr, CallExpr) or variant_part(ctx, "<types>"):
             return ctx
-        written = {node: arg for (_, node), arg in zip(site.args, expr.args)}
-        written.update({node: value for (_, node), (_, value) in zip(site.kwargs, expr.kwargs)})
+        written = _written(site, expr)
         known = []
         for param, how, node in plan:
             if how == "edge" and not isinstance(param, str) and param.name in tested:
@@ -1226,8 +1225,7 @@ class Flow:
         indexers = self._indexers(ctx[0], function)
         if not indexers:
             return ctx
-        written = {node: arg for (_, node), arg in zip(site.args, expr.args)}
-        written.update({node: value for (_, node), (_, value) in zip(site.kwargs, expr.kwargs)})
+        written = _written(site, expr)
         known = []
         for param, how, node in plan:
             if how == "edge" and not isinstance(param, str) and param.name in indexers:
@@ -1875,6 +1873,13 @@ def _mentions(expr: Expr, names, depth: int = 0) -> bool:
     if kind is Seq:
         return any(_mentions(item, names, depth + 1) for item in expr.items)
     return False
+
+
+def _written(site: CallSite, expr: CallExpr) -> Dict[int, Expr]:
+    """The expression written for each argument node of site."""
+    written = {node: arg for (_, node), arg in zip(site.args, expr.args)}
+    written.update({node: value for (_, node), (_, value) in zip(site.kwargs, expr.kwargs)})
+    return written
 
 
 def _splitter(site: CallSite, node: int) -> Callable[[Value], bool]:
