@@ -73,14 +73,15 @@ def build(program, entries: Sequence[str] = (), every_function: bool = False) ->
     analysis = program.analysis
     resolver = program.resolver
     if every_function:
-        called = _called_functions(program)
-        program = type(program)(program.settings, program.root,
-                                list(index.modules.values()))
-        index, analysis, resolver = program.index, program.analysis, program.resolver
+        # The modules' code first; then, as called by an unknown caller, each function
+        # that code does not reach: one it reaches runs with what its callers pass.
         roots = [(f"{name}.<module>", None) for name in sorted(index.modules)]
-        roots += [default_context(index, fid) for fid in sorted(index.functions)
-                  if not fid.endswith((".<module>", ".<main>")) and fid not in called]
         resolver.prepare(roots)
+        reached = {ctx[0] for ctx in resolver.flow.lowered}
+        uncalled = [default_context(index, fid) for fid in sorted(index.functions)
+                    if not fid.endswith((".<module>", ".<main>")) and fid not in reached]
+        resolver.prepare(uncalled)
+        roots += uncalled
     else:
         found = program.entries(entries)
         roots = [entry.ctx for entry in found]
@@ -119,26 +120,6 @@ def _add(graph: CallGraph, seen: set, edge: Edge) -> None:
     if key not in seen:
         seen.add(key)
         graph.edges.append(edge)
-
-
-def _called_functions(program) -> Set[str]:
-    """The functions some other function or module of the project calls, found with
-    every function analysed as if nothing called it: the others run with what their
-    callers pass, not as called by an unknown caller too."""
-    index, analysis, resolver = program.index, program.analysis, program.resolver
-    roots = [(f"{name}.<module>", None) for name in sorted(index.modules)]
-    roots += [default_context(index, fid) for fid in sorted(index.functions)
-              if not fid.endswith((".<module>", ".<main>"))]
-    resolver.prepare(roots)
-    for ctx in roots:
-        analysis.explore(ctx)
-    called: Set[str] = set()
-    for ctx, body in analysis.bodies.items():
-        for node in walk_resolved(body):
-            if isinstance(node, RCall):
-                called.update(target[0] for target in node.targets if target[0] != ctx[0])
-        called.update(target[0] for _, target in resolver.deferred_calls.get(ctx, ()))
-    return called
 
 
 def default_context(index, fid: str) -> Ctx:
