@@ -72,16 +72,12 @@ def edit(rng: random.Random, files: List[Path], words: List[str], number: int) -
     new_function = f"def {name}():\n    return {used}()\n\n\n"
     if kind == "append-used-name":
         name = used
-        kind = "append"
         new_function = f"def {used}(*args, **kwargs):\n    return None\n\n\n"
-    if kind == "insert" and defs:
-        top = [i for i in defs if not lines[i].startswith(" ")]
-        if top:
-            at = rng.choice(top)
-            lines[at:at] = [new_function]
-        else:
-            kind = "append"
-    if kind == "body" and defs:
+    top = [i for i in defs if not lines[i].startswith(" ")]
+    if kind == "insert" and top:
+        at = rng.choice(top)
+        lines[at:at] = [new_function]
+    elif kind == "body" and defs:
         at = rng.choice(defs)
         indent = DEF.match(lines[at]).group("indent") + "    "
         lines[at + 1:at + 1] = [f"{indent}{used} = {name}\n" if rng.random() < 0.5
@@ -89,7 +85,7 @@ def edit(rng: random.Random, files: List[Path], words: List[str], number: int) -
     elif kind == "method" and classes:
         at = rng.choice(classes)
         lines[at + 1:at + 1] = [f"    def {name}(self):\n        self.{used} = None\n\n"]
-    elif kind in ("append", "body", "method", "insert") and kind != "insert":
+    else:  # an append, or the file has nowhere for the edit drawn
         kind = "append"
         lines.append("\n\n" + new_function)
     path.write_text("".join(lines), encoding="utf-8")
