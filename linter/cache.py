@@ -34,7 +34,10 @@ tenth of such a scan); and after an edit the facts are written while the analysi
 (save_facts_in_background), since only the outcome waits for the analysis. Its key
 covers every file's entry key, so an outcome and a facts pack from different scans can
 never be mistaken for each other. Beside the outcome are the files' stamps (size,
-times, inode), a hint for the next scan of which files were edited (engine.py).
+times, inode), a hint for the next scan of which files were edited (engine.py), and,
+under the outcome's key, its footprint: what the analysis read and the file keys it read
+them from, so that the next scan can tell an edit the analysis cannot see
+(footprint.py) and keep the outcome.
 
 Why pickle signed with an HMAC, not a "safe" format: the cache lives in the scanned
 repository, which may be hostile, and unpickling attacker-made bytes runs attacker code.

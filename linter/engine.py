@@ -4,7 +4,9 @@ discovery (config/discovery.py, done by the caller) -> parsing into per-module f
 without positions (parallel, cached) -> the whole program (program.py: project index ->
 resolution and contextual call graph -> ordering analysis from the entry points ->
 findings) -> the files the findings show extracted again with positions, and the whole
-program re-run. When no file and no setting changed, the cached outcome is the result.
+program re-run. When no file and no setting changed, the cached outcome is the result;
+so it is when the files edited since changed nothing the last analysis read
+(footprint.py).
 """
 from __future__ import annotations
 
