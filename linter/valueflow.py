@@ -75,7 +75,8 @@ _INSPECTING_PREFIXES = ("<builtin>.", "logging.", "warnings.", "pprint.", "json.
 
 def variant_part(ctx: Ctx, tag: str) -> tuple:
     """What a per-call context records under tag ("<omitted>": the optional parameters
-    its calls leave out; "<types>": (parameter, class) its calls show), or ()."""
+    its calls leave out; "<types>": (parameter, class) its calls show; "<keys>":
+    (parameter, literal key) its calls pass), or ()."""
     return next((part[1] for part in ctx[2:] if isinstance(part, tuple) and part[0] == tag),
                 ())
 
